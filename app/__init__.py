@@ -1,0 +1,95 @@
+"""The application factory: load configuration, bind extensions, register blueprints."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from app.config import check_config, config_class_for
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the application.
+
+    Configuration is layered: the class for ``MELDEPORTAL_ENV`` (default ``production``), then
+    ``instance/config.py``, then ``MELDEPORTAL_*`` environment variables, then ``config``.
+
+    Raises:
+        ConfigurationError: when the result is unsafe outside development.
+    """
+    overrides = dict(config or {})
+    env_name = str(overrides.get("ENV_NAME") or os.environ.get("MELDEPORTAL_ENV", "production"))
+    instance_path = overrides.pop("INSTANCE_PATH", None) or os.environ.get(
+        "MELDEPORTAL_INSTANCE_PATH", str(PROJECT_ROOT / "instance")
+    )
+    app = Flask(
+        __name__,
+        instance_path=str(Path(instance_path).resolve()),
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    app.config.from_object(config_class_for(env_name))
+    app.config.from_pyfile(str(Path(app.instance_path) / "config.py"), silent=True)
+    app.config.from_prefixed_env("MELDEPORTAL")
+    app.config.update(overrides)
+    app.config["ENV_NAME"] = env_name
+    check_config(app.config)
+    _configure_database(app)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_security(app)
+    register_errorhandlers(app)
+    return app
+
+
+def _configure_database(app: Flask) -> None:
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    url = app.config.get("DATABASE_URL")
+    if not url:
+        url = f"sqlite:///{Path(app.instance_path) / 'meldeportal.sqlite3'}"
+    elif url.startswith(("postgres://", "postgresql://")):
+        # psycopg 3 is the driver; accept the plain URL forms operators copy from elsewhere.
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    app.config["SQLALCHEMY_DATABASE_URI"] = url
+
+
+def register_extensions(app: Flask) -> None:
+    from app.database import configure_engines
+    from app.extensions import babel, csrf, db, migrate
+    from app.i18n import init_i18n, select_locale
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        default_translation_directories=str(Path(__file__).parent / "translations"),
+    )
+    configure_engines(app)
+    init_i18n(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from app.pages import bp as pages_bp
+
+    app.register_blueprint(pages_bp)
+
+
+def register_security(app: Flask) -> None:
+    from app.security import init_security
+
+    init_security(app)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from app.errors import init_errorhandlers
+
+    init_errorhandlers(app)

@@ -1,0 +1,70 @@
+"""Localised error pages: no stack trace, no detail that helps an attacker."""
+
+from __future__ import annotations
+
+from flask import Flask, g, render_template
+from flask_babel import lazy_gettext as _l
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from app.extensions import db
+from app.i18n import select_locale
+
+ERROR_TEXTS = {
+    400: (
+        _l("Die Anfrage ist fehlerhaft"),
+        _l(
+            "Ihr Browser hat etwas geschickt, das wir nicht verstehen. Bitte laden Sie die Seite "
+            "neu und versuchen Sie es noch einmal."
+        ),
+    ),
+    403: (
+        _l("Kein Zugriff"),
+        _l("Diese Seite ist nicht für Sie freigegeben."),
+    ),
+    404: (
+        _l("Seite nicht gefunden"),
+        _l("Diese Adresse gibt es hier nicht. Vielleicht hilft Ihnen die Startseite weiter."),
+    ),
+    405: (
+        _l("Aktion nicht möglich"),
+        _l("Diese Seite kann so nicht aufgerufen werden. Bitte gehen Sie über die Startseite."),
+    ),
+    413: (
+        _l("Die Daten sind zu groß"),
+        _l(
+            "Was Sie geschickt haben, ist größer als erlaubt. Bitte verkleinern Sie Bilder oder "
+            "schicken Sie weniger Dateien auf einmal."
+        ),
+    ),
+    500: (
+        _l("Ein Fehler ist aufgetreten"),
+        _l(
+            "Bei uns ist etwas schiefgegangen. Es wurde nichts gespeichert. Bitte versuchen Sie "
+            "es später noch einmal."
+        ),
+    ),
+}
+
+
+def render_error(error: HTTPException) -> tuple[str, int]:
+    code = error.code or 500
+    if code not in ERROR_TEXTS:
+        code = 500 if code >= 500 else 400
+    g.setdefault("lang", select_locale())
+    title, message = ERROR_TEXTS[code]
+    return render_template("errors/error.html", code=code, title=title, message=message), code
+
+
+def handle_http_error(error: HTTPException) -> tuple[str, int]:
+    return render_error(error)
+
+
+def handle_unexpected_error(error: InternalServerError) -> tuple[str, int]:
+    # Whatever failed, nothing half-done may be committed by a later use of the session.
+    db.session.rollback()
+    return render_error(error)
+
+
+def init_errorhandlers(app: Flask) -> None:
+    app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(InternalServerError, handle_unexpected_error)

@@ -1,0 +1,7 @@
+"""Public supporting pages: home, network, help, about reports, privacy, imprint, accessibility."""
+
+from flask import Blueprint
+
+bp = Blueprint("pages", __name__)
+
+from app.pages import views  # noqa: E402,F401 - registers the routes on bp

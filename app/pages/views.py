@@ -1,0 +1,75 @@
+"""Routes of the supporting pages; each one only loads and renders."""
+
+from __future__ import annotations
+
+from flask import abort, current_app, g, redirect, render_template, url_for
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.wrappers import Response
+
+from app.extensions import db
+from app.i18n import LANG_PREFIX, preferred_language
+from app.pages import bp
+from app.pages.services import PageNotFound, load_contacts, load_page, operator_from_config
+
+
+def render_content_page(slug: str, template: str = "pages/content.html", **context: object) -> str:
+    try:
+        page = load_page(current_app.instance_path, g.lang, slug)
+    except PageNotFound:
+        abort(404)
+    return render_template(template, page=page, **context)
+
+
+@bp.get("/")
+def choose_language() -> Response:
+    """Send the browser to its language; no cookie remembers the choice."""
+    response = redirect(url_for("pages.home", lang=preferred_language()))
+    response.vary.add("Accept-Language")
+    return response
+
+
+@bp.get(f"{LANG_PREFIX}/")
+def home() -> str:
+    return render_content_page("home", "pages/home.html")
+
+
+@bp.get(f"{LANG_PREFIX}/network")
+def network() -> str:
+    return render_content_page("network")
+
+
+@bp.get(f"{LANG_PREFIX}/help")
+def help_after_incident() -> str:
+    contacts = load_contacts(current_app.instance_path, g.lang)
+    return render_content_page("help", contact_groups=contacts)
+
+
+@bp.get(f"{LANG_PREFIX}/about-reports")
+def about_reports() -> str:
+    return render_content_page("about-reports")
+
+
+@bp.get(f"{LANG_PREFIX}/privacy")
+def privacy() -> str:
+    return render_content_page("privacy")
+
+
+@bp.get(f"{LANG_PREFIX}/accessibility")
+def accessibility() -> str:
+    return render_content_page("accessibility")
+
+
+@bp.get(f"{LANG_PREFIX}/imprint")
+def imprint() -> str:
+    return render_template("pages/imprint.html", operator=operator_from_config(current_app.config))
+
+
+@bp.get("/healthz")
+def healthz() -> tuple[str, int, dict[str, str]]:
+    """Liveness for load balancers: can we reach the database at all (no table is read)."""
+    try:
+        db.session.execute(text("SELECT 1"))
+    except SQLAlchemyError:
+        return "database unavailable\n", 503, {"Content-Type": "text/plain"}
+    return "ok\n", 200, {"Content-Type": "text/plain"}
