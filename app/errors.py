@@ -48,10 +48,9 @@ ERROR_TEXTS = {
 
 def render_error(error: HTTPException) -> tuple[str, int]:
     code = error.code or 500
-    if code not in ERROR_TEXTS:
-        code = 500 if code >= 500 else 400
+    # A status without its own text gets the generic one of its class, but keeps its code.
+    title, message = ERROR_TEXTS.get(code) or ERROR_TEXTS[500 if code >= 500 else 400]
     g.setdefault("lang", select_locale())
-    title, message = ERROR_TEXTS[code]
     return render_template("errors/error.html", code=code, title=title, message=message), code
 
 

@@ -1,0 +1,142 @@
+"""No log line of the app, the development server or gunicorn carries a client address."""
+
+from __future__ import annotations
+
+import http.client
+import logging
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from werkzeug.serving import make_server
+
+from app.devserver import AddressFreeRequestHandler
+from tests.pages import page_paths
+
+PROJECT = Path(__file__).resolve().parents[2]
+CLIENT_ADDRESS = "203.0.113.77"
+FORWARDED_ADDRESS = "198.51.100.23"
+# Loopback source address of the test's own client, distinct from the servers' 127.0.0.1.
+LOOPBACK_CLIENT = "127.0.0.5"
+
+
+def test_app_logs_no_address_on_pages_and_errors(
+    app: Flask, caplog: pytest.LogCaptureFixture
+) -> None:
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+
+    @app.get("/de/probe/crash")
+    def crash() -> str:
+        raise RuntimeError("boom")
+
+    caplog.set_level(logging.DEBUG)
+    client = app.test_client()
+    environ = {"REMOTE_ADDR": CLIENT_ADDRESS}
+    headers = {"X-Forwarded-For": FORWARDED_ADDRESS, "X-Real-IP": FORWARDED_ADDRESS}
+    for path in [*page_paths(), "/", "/healthz", "/de/missing", "/de/probe/crash"]:
+        client.get(path, environ_base=environ, headers=headers)
+    client.post("/de/network", environ_base=environ, headers=headers)
+    assert "RuntimeError" in caplog.text
+    assert CLIENT_ADDRESS not in caplog.text
+    assert FORWARDED_ADDRESS not in caplog.text
+
+
+def _request_from(port: int, path: str) -> int:
+    conn = http.client.HTTPConnection(
+        "127.0.0.1", port, timeout=10, source_address=(LOOPBACK_CLIENT, 0)
+    )
+    try:
+        conn.request("GET", path + "?q=secret-query")
+        response = conn.getresponse()
+        response.read()
+        return response.status
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def dev_server(app: Flask) -> Iterator[int]:
+    server = make_server("127.0.0.1", 0, app, request_handler=AddressFreeRequestHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.port
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+def test_development_server_logs_requests_without_address(
+    dev_server: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    assert _request_from(dev_server, "/de/network") == 200
+    assert _request_from(dev_server, "/de/missing") == 404
+    with socket.create_connection(("127.0.0.1", dev_server), timeout=10) as raw:
+        raw.sendall(b"NONSENSE \x01\x02\r\n\r\n")
+        raw.recv(1024)
+    lines = [record.getMessage() for record in caplog.records]
+    assert "GET /de/network 200" in lines
+    assert "GET /de/missing 404" in lines
+    assert LOOPBACK_CLIENT not in caplog.text
+    assert "secret-query" not in caplog.text
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_gunicorn_access_log_has_no_address(tmp_path: Path) -> None:
+    port = _free_port()
+    env = {
+        **os.environ,
+        "MELDEPORTAL_ENV": "production",
+        "MELDEPORTAL_SECRET_KEY": secrets.token_urlsafe(48),
+        "MELDEPORTAL_INSTANCE_PATH": str(tmp_path / "instance"),
+        "MELDEPORTAL_OPERATOR_NAME": "Test e.V.",
+        "MELDEPORTAL_OPERATOR_ADDRESS": "Weg 1",
+        "MELDEPORTAL_OPERATOR_EMAIL": "a@example.org",
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "WEB_CONCURRENCY": "1",
+    }
+    gunicorn = Path(sys.executable).parent / "gunicorn"
+    log_path = tmp_path / "gunicorn.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [str(gunicorn), "-c", "gunicorn.conf.py", "wsgi:app"],
+            cwd=PROJECT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    status = _request_from(port, "/de/network")
+                    break
+                except OSError:
+                    if time.monotonic() > deadline or process.poll() is not None:
+                        raise
+                    time.sleep(0.2)
+            assert status == 200
+            assert _request_from(port, "/healthz") == 200
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+    output = log_path.read_text()
+    assert 'GET /de/network HTTP/1.1" 200' in output
+    assert LOOPBACK_CLIENT not in output
+    assert "secret-query" not in output

@@ -1,0 +1,58 @@
+"""The English catalog holds every interface text, translated, and its compiled form is current."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from babel.messages.extract import extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
+from babel.messages.mofile import read_mo
+from babel.messages.pofile import read_po
+
+PROJECT = Path(__file__).resolve().parents[2]
+TRANSLATIONS = PROJECT / "app" / "translations"
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None}
+
+
+def source_messages() -> set[str]:
+    with (PROJECT / "babel.cfg").open() as config:
+        method_map, options_map = parse_mapping_cfg(config)
+    messages = set()
+    for _filename, _lineno, message, _comments, _context in extract_from_dir(
+        str(PROJECT), method_map, options_map, keywords=KEYWORDS
+    ):
+        messages.add(message if isinstance(message, str) else message[0])
+    return messages
+
+
+def english_catalog() -> dict[str, str]:
+    with (TRANSLATIONS / "en" / "LC_MESSAGES" / "messages.po").open("rb") as handle:
+        catalog = read_po(handle)
+    return {
+        str(message.id): str(message.string)
+        for message in catalog
+        if message.id and not message.fuzzy
+    }
+
+
+def test_extraction_finds_the_interface_texts() -> None:
+    messages = source_messages()
+    assert "Zum Inhalt springen" in messages  # from a template
+    assert "Seite nicht gefunden" in messages  # from Python code
+
+
+def test_every_text_is_translated_to_english() -> None:
+    catalog = english_catalog()
+    missing = sorted(source_messages() - {msgid for msgid, text in catalog.items() if text})
+    assert missing == [], "run `make update-catalogs` and translate these"
+
+
+def test_catalog_has_no_leftover_texts() -> None:
+    unused = sorted(set(english_catalog()) - source_messages())
+    assert unused == [], "run `make update-catalogs` to drop these"
+
+
+def test_compiled_catalog_matches_the_po_file() -> None:
+    with (TRANSLATIONS / "en" / "LC_MESSAGES" / "messages.mo").open("rb") as handle:
+        compiled = {str(m.id): str(m.string) for m in read_mo(handle) if m.id}
+    assert compiled == english_catalog(), "run `pybabel compile -d app/translations`"
