@@ -140,3 +140,24 @@ def test_gunicorn_access_log_has_no_address(tmp_path: Path) -> None:
     assert 'GET /de/network HTTP/1.1" 200' in output
     assert LOOPBACK_CLIENT not in output
     assert "secret-query" not in output
+
+
+def test_make_run_starts_the_address_free_server(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from app import devserver
+
+    started: dict[str, object] = {}
+
+    def fake_run_simple(host: str, port: int, app: Flask, **options: object) -> None:
+        started.update(host=host, port=port, app=app, **options)
+
+    monkeypatch.setattr(devserver, "run_simple", fake_run_simple)
+    monkeypatch.setenv("MELDEPORTAL_ENV", "development")
+    monkeypatch.setenv("MELDEPORTAL_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("PORT", "5123")
+    devserver.main([])
+    assert started["host"] == "127.0.0.1"
+    assert started["port"] == 5123
+    assert started["request_handler"] is AddressFreeRequestHandler
+    assert logging.getLogger("werkzeug").level == logging.WARNING
