@@ -1,0 +1,119 @@
+"""Fixtures for the browser tests: one live server and one Chromium for the whole session.
+
+Chromium comes from the system (Debian's package), never from ``playwright install``: the
+machines this runs on cannot download browsers. A missing Chromium fails the run loudly.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    Playwright,
+    ViewportSize,
+    sync_playwright,
+)
+from werkzeug.serving import make_server
+
+from app import create_app
+from app.devserver import AddressFreeRequestHandler
+
+CHROMIUM = os.environ.get("MELDEPORTAL_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-quic",
+]
+DESKTOP: ViewportSize = {"width": 1280, "height": 900}
+PHONE: ViewportSize = {"width": 320, "height": 640}
+
+# Builds a fresh page in a fresh context; keyword arguments go to ``Browser.new_context``.
+PageFactory = Callable[..., Page]
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Serve a testing app on a free loopback port; yield its base URL without a slash."""
+    app = create_app(
+        {
+            "ENV_NAME": "testing",
+            "INSTANCE_PATH": str(tmp_path_factory.mktemp("browser") / "instance"),
+            "SECRET_KEY": secrets.token_urlsafe(48),
+            "SESSION_COOKIE_SECURE": False,
+        }
+    )
+    server = make_server(
+        "127.0.0.1", 0, app, threaded=True, request_handler=AddressFreeRequestHandler
+    )
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def playwright_driver() -> Iterator[Playwright]:
+    if not Path(CHROMIUM).is_file():
+        pytest.fail(
+            f"Chromium not found at {CHROMIUM!r}. The browser tests need the system Chromium: "
+            "run `apt-get install chromium` (or set MELDEPORTAL_CHROMIUM to its path)."
+        )
+    driver = sync_playwright().start()
+    try:
+        yield driver
+    finally:
+        driver.stop()
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_driver: Playwright, live_server: str) -> Iterator[Browser]:
+    # Depends on live_server so that the browser (and its keep-alive connections) closes
+    # before the server shuts down.
+    browser = playwright_driver.chromium.launch(
+        executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+    )
+    try:
+        yield browser
+    finally:
+        browser.close()
+
+
+@pytest.fixture
+def new_page(browser: Browser) -> Iterator[PageFactory]:
+    """Open pages in fresh contexts (desktop size unless told); all are closed after the test."""
+    contexts: list[BrowserContext] = []
+
+    def factory(**options: Any) -> Page:
+        options.setdefault("viewport", DESKTOP)
+        context = browser.new_context(**options)
+        contexts.append(context)
+        return context.new_page()
+
+    yield factory
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_page: PageFactory) -> Page:
+    """A page at desktop size in a fresh context."""
+    return new_page()
