@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from tests.conftest import AppFactory
 from tests.pages import (
     CLAIM_FACTS,
     LANGUAGES,
@@ -56,8 +58,6 @@ def test_help_page_lists_operator_contacts(client: FlaskClient, lang: str) -> No
 
 
 def test_help_contacts_come_from_the_operators_file(app: Flask, client: FlaskClient) -> None:
-    from pathlib import Path
-
     own = Path(app.instance_path) / "content" / "contacts.yaml"
     own.parent.mkdir(parents=True)
     own.write_text(
@@ -71,8 +71,8 @@ def test_help_contacts_come_from_the_operators_file(app: Flask, client: FlaskCli
     assert "TelefonSeelsorge" not in html
 
 
-def test_imprint_shows_the_configured_operator(make_app: object) -> None:
-    app = make_app(  # type: ignore[operator]
+def test_imprint_shows_the_configured_operator(make_app: AppFactory) -> None:
+    app = make_app(
         OPERATOR_NAME="Netzwerk gegen Rassismus e.V.",
         OPERATOR_ADDRESS="Beispielweg 3\n04229 Leipzig",
         OPERATOR_EMAIL="post@example.org",
@@ -144,7 +144,7 @@ def test_healthz_answers_without_a_page(db_client: FlaskClient) -> None:
     assert response.get_data(as_text=True) == "ok\n"
 
 
-def test_healthz_reports_an_unreachable_database(make_app: object) -> None:
-    app = make_app(DATABASE_URL="sqlite:////nonexistent-folder/db.sqlite3")  # type: ignore[operator]
+def test_healthz_reports_an_unreachable_database(make_app: AppFactory) -> None:
+    app = make_app(DATABASE_URL="sqlite:////nonexistent-folder/db.sqlite3")
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
