@@ -4,7 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
-export FLASK_APP := wsgi
+# The factory, so that `flask db upgrade` and `flask keys init` work before keys exist.
+export FLASK_APP := app
 
 .PHONY: run test lint typecheck pytest update-catalogs lock bench clean
 

@@ -46,6 +46,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_blueprints(app)
     register_security(app)
     register_errorhandlers(app)
+    register_commands(app)
     return app
 
 
@@ -93,3 +94,9 @@ def register_errorhandlers(app: Flask) -> None:
     from app.errors import init_errorhandlers
 
     init_errorhandlers(app)
+
+
+def register_commands(app: Flask) -> None:
+    from app import cli
+
+    cli.init_app(app)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 DEVELOPMENT_SECRET_KEY = "development-only-not-secret"  # noqa: S105 - refused outside development
+DEVELOPMENT_RECEIPT_SECRET = "development-only-receipt-secret"  # noqa: S105 - likewise
 ENVIRONMENTS = ("development", "testing", "production")
 LANGUAGES = ("de", "en")
 DEFAULT_LANGUAGE = "de"
@@ -21,6 +22,8 @@ class ConfigurationError(RuntimeError):
 class BaseConfig:
     ENV_NAME = "production"
     SECRET_KEY: str | None = None
+    # Keys the receipt-code lookup hash. Changing it makes every receipt code unfindable.
+    RECEIPT_SECRET: str | None = None
     DATABASE_URL: str | None = None  # None: SQLite in the instance folder
     SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
     # Whole request bodies above this size are refused with 413 (uploads come later).
@@ -32,6 +35,10 @@ class BaseConfig:
     PERMANENT_SESSION_LIFETIME = 30 * 60
     WTF_CSRF_TIME_LIMIT: int | None = 3600
     BABEL_DEFAULT_LOCALE = DEFAULT_LANGUAGE
+    # Argon2id cost for new key slots (stored with each slot, so raising it is safe).
+    SLOT_KDF_MEMORY_KIB = 64 * 1024
+    SLOT_KDF_ITERATIONS = 3
+    SLOT_KDF_LANES = 4
     # Operator details for the imprint (legally required where the service is public).
     OPERATOR_NAME = ""
     OPERATOR_ADDRESS = ""  # several lines allowed
@@ -44,6 +51,7 @@ class BaseConfig:
 class DevelopmentConfig(BaseConfig):
     ENV_NAME = "development"
     SECRET_KEY = DEVELOPMENT_SECRET_KEY
+    RECEIPT_SECRET = DEVELOPMENT_RECEIPT_SECRET
     SESSION_COOKIE_SECURE = False  # the development server speaks plain HTTP on loopback
     OPERATOR_NAME = "Meldeportal (Entwicklung)"
     OPERATOR_ADDRESS = "Musterstraße 1\n04109 Leipzig"
@@ -53,6 +61,10 @@ class DevelopmentConfig(BaseConfig):
 class TestingConfig(DevelopmentConfig):
     ENV_NAME = "testing"
     TESTING = True
+    # Cheap key derivation keeps the suite fast; one test holds the production default.
+    SLOT_KDF_MEMORY_KIB = 1024
+    SLOT_KDF_ITERATIONS = 1
+    SLOT_KDF_LANES = 1
 
 
 class ProductionConfig(BaseConfig):
@@ -66,6 +78,7 @@ CONFIG_CLASSES: dict[str, type[BaseConfig]] = {
 }
 
 REQUIRED_IN_PRODUCTION = ("OPERATOR_NAME", "OPERATOR_ADDRESS", "OPERATOR_EMAIL")
+MIN_SECRET_LENGTH = 32
 
 
 def config_class_for(env_name: str) -> type[BaseConfig]:
@@ -85,17 +98,27 @@ def check_config(config: dict[str, Any]) -> None:
     """
     if config["ENV_NAME"] == "development" or config.get("TESTING"):
         return
-    secret = config.get("SECRET_KEY")
-    if not secret or secret == DEVELOPMENT_SECRET_KEY or len(str(secret)) < 32:
-        raise ConfigurationError(
-            "No usable secret key. Set MELDEPORTAL_SECRET_KEY (or SECRET_KEY in "
-            "instance/config.py) to a random value of at least 32 characters, e.g. the output of "
-            "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`."
-        )
+    _require_secret(config, "SECRET_KEY", DEVELOPMENT_SECRET_KEY, "")
+    _require_secret(
+        config,
+        "RECEIPT_SECRET",
+        DEVELOPMENT_RECEIPT_SECRET,
+        " Never change it afterwards: it is needed to find reports by their receipt codes.",
+    )
     missing = [name for name in REQUIRED_IN_PRODUCTION if not config.get(name)]
     if missing:
         settings = ", ".join(f"MELDEPORTAL_{name}" for name in missing)
         raise ConfigurationError(
             f"The imprint needs the operator's details. Set {settings} "
             "(or the same names without the prefix in instance/config.py)."
+        )
+
+
+def _require_secret(config: dict[str, Any], name: str, development_value: str, note: str) -> None:
+    value = config.get(name)
+    if not value or value == development_value or len(str(value)) < MIN_SECRET_LENGTH:
+        raise ConfigurationError(
+            f"No usable {name}. Set MELDEPORTAL_{name} (or {name} in instance/config.py) to a "
+            f"random value of at least {MIN_SECRET_LENGTH} characters, e.g. the output of "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`." + note
         )

@@ -14,6 +14,7 @@ from typing import Any
 from werkzeug.serving import WSGIRequestHandler, run_simple
 
 from app import create_app
+from app.startup import prepare_to_serve
 
 log = logging.getLogger("meldeportal.devserver")
 
@@ -41,6 +42,7 @@ def main(argv: list[str] | None = None) -> None:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)
     app = create_app()
+    prepare_to_serve(app)
     log.info("Meldeportal (%s) on http://%s:%d/", app.config["ENV_NAME"], args.host, args.port)
     run_simple(args.host, args.port, app, request_handler=AddressFreeRequestHandler, threaded=True)
 

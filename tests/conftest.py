@@ -43,6 +43,7 @@ def make_app(tmp_path: Path) -> AppFactory:
             "ENV_NAME": "testing",
             "INSTANCE_PATH": str(tmp_path / "instance"),
             "SECRET_KEY": secrets.token_urlsafe(48),
+            "RECEIPT_SECRET": secrets.token_urlsafe(48),
             "SESSION_COOKIE_SECURE": False,
         }
         config.update(overrides)

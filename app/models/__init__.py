@@ -2,5 +2,17 @@
 
 from app.models.audit import AuditEvent
 from app.models.base import Base
+from app.models.keys import KeyGrant, KeySlot, OrgKey, SessionKey
+from app.models.report import Attachment, Report, ReportField
 
-__all__ = ["AuditEvent", "Base"]
+__all__ = [
+    "Attachment",
+    "AuditEvent",
+    "Base",
+    "KeyGrant",
+    "KeySlot",
+    "OrgKey",
+    "Report",
+    "ReportField",
+    "SessionKey",
+]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import http.client
 import logging
 import os
+import re
 import secrets
 import socket
 import subprocess
@@ -14,11 +16,15 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import flask_migrate
 import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
+from app import create_app
+from app.crypto.keyring import initialise_keys
 from app.devserver import AddressFreeRequestHandler
+from app.extensions import db
 from tests.pages import page_paths
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -97,16 +103,34 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def test_gunicorn_access_log_has_no_address(tmp_path: Path) -> None:
-    port = _free_port()
-    env = {
-        **os.environ,
+def production_environment(instance: Path) -> dict[str, str]:
+    return {
         "MELDEPORTAL_ENV": "production",
         "MELDEPORTAL_SECRET_KEY": secrets.token_urlsafe(48),
-        "MELDEPORTAL_INSTANCE_PATH": str(tmp_path / "instance"),
+        "MELDEPORTAL_RECEIPT_SECRET": secrets.token_urlsafe(48),
+        "MELDEPORTAL_INSTANCE_PATH": str(instance),
         "MELDEPORTAL_OPERATOR_NAME": "Test e.V.",
         "MELDEPORTAL_OPERATOR_ADDRESS": "Weg 1",
         "MELDEPORTAL_OPERATOR_EMAIL": "a@example.org",
+    }
+
+
+def test_gunicorn_access_log_has_no_address(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    production = production_environment(tmp_path / "instance")
+    for name, value in production.items():
+        monkeypatch.setenv(name, value)
+    prepared = create_app()  # as an operator would: migrate, then `flask keys init`
+    with prepared.app_context():
+        flask_migrate.upgrade()
+        initialise_keys(dt.date.today())
+        db.session.commit()
+        db.engine.dispose()
+    port = _free_port()
+    env = {
+        **os.environ,
+        **production,
         "HOST": "127.0.0.1",
         "PORT": str(port),
         "WEB_CONCURRENCY": "1",
@@ -143,7 +167,7 @@ def test_gunicorn_access_log_has_no_address(tmp_path: Path) -> None:
 
 
 def test_make_run_starts_the_address_free_server(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from app import devserver
 
@@ -156,7 +180,15 @@ def test_make_run_starts_the_address_free_server(
     monkeypatch.setenv("MELDEPORTAL_ENV", "development")
     monkeypatch.setenv("MELDEPORTAL_INSTANCE_PATH", str(tmp_path))
     monkeypatch.setenv("PORT", "5123")
+    with create_app().app_context():  # `make run` upgrades the database first
+        flask_migrate.upgrade()
+        db.engine.dispose()
     devserver.main([])
+    banner = capsys.readouterr().out
+    assert "DEVELOPMENT ONLY" in banner
+    assert re.search(r"(\w{4}-){12}\w{4}", banner)  # the development recovery key, once
+    devserver.main([])
+    assert "DEVELOPMENT ONLY" not in capsys.readouterr().out  # the key exists now
     assert started["host"] == "127.0.0.1"
     assert started["port"] == 5123
     assert started["request_handler"] is AddressFreeRequestHandler

@@ -5,10 +5,11 @@ from pathlib import Path
 import pytest
 
 from app import create_app
-from app.config import DEVELOPMENT_SECRET_KEY, ConfigurationError
+from app.config import DEVELOPMENT_RECEIPT_SECRET, DEVELOPMENT_SECRET_KEY, ConfigurationError
 
 GOOD_SECRET = "s" * 40
 OPERATOR = {
+    "RECEIPT_SECRET": "r" * 40,
     "OPERATOR_NAME": "Netzwerk e.V.",
     "OPERATOR_ADDRESS": "Straße 1\n04109 Leipzig",
     "OPERATOR_EMAIL": "kontakt@example.org",
@@ -38,10 +39,19 @@ def test_production_refuses_missing_default_or_weak_secret(
         create_app(OPERATOR)
 
 
+@pytest.mark.parametrize("secret", ["", DEVELOPMENT_RECEIPT_SECRET, "too-short"])
+def test_production_refuses_missing_default_or_weak_receipt_secret(
+    monkeypatch: pytest.MonkeyPatch, secret: str
+) -> None:
+    monkeypatch.setenv("MELDEPORTAL_SECRET_KEY", GOOD_SECRET)
+    with pytest.raises(ConfigurationError, match="MELDEPORTAL_RECEIPT_SECRET"):
+        create_app({**OPERATOR, "RECEIPT_SECRET": secret})
+
+
 def test_production_refuses_without_operator_details(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MELDEPORTAL_SECRET_KEY", GOOD_SECRET)
     with pytest.raises(ConfigurationError, match="MELDEPORTAL_OPERATOR_NAME"):
-        create_app()
+        create_app({"RECEIPT_SECRET": "r" * 40})
 
 
 def test_production_starts_with_secret_and_operator(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -70,7 +80,8 @@ def test_layers_instance_file_then_environment_then_argument(
 ) -> None:
     clean_environment.mkdir(parents=True)
     (clean_environment / "config.py").write_text(
-        f"SECRET_KEY = {GOOD_SECRET!r}\nOPERATOR_NAME = 'from instance'\n"
+        f"SECRET_KEY = {GOOD_SECRET!r}\nRECEIPT_SECRET = {GOOD_SECRET!r}\n"
+        "OPERATOR_NAME = 'from instance'\n"
         "OPERATOR_ADDRESS = 'Weg 2'\nOPERATOR_EMAIL = 'a@example.org'\nOPERATOR_PHONE = 'inst'\n"
     )
     monkeypatch.setenv("MELDEPORTAL_OPERATOR_NAME", "from environment")

@@ -1,0 +1,183 @@
+"""Sealing a whole report into its rows, and opening it again with unlocked keys."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
+
+from app.crypto.attachments import SanitisedImage
+from app.crypto.envelope import ReportKey, new_report_key, open_sealed, seal
+from app.crypto.errors import SealError
+from app.crypto.keys import (
+    load_public_key,
+    unwrap,
+    unwrap_secret,
+    wrap_for_organisation,
+    wrap_secret,
+)
+from app.crypto.receipts import ReceiptCode, unwrap_with_receipt, wrap_with_receipt
+from app.models import Attachment, OrgKey, Report, ReportField
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """An image ready for sealing, with the name it had on the person's device."""
+
+    image: SanitisedImage
+    original_name: str = ""
+
+
+@dataclass(frozen=True)
+class OpenedAttachment:
+    position: int
+    data: bytes
+    mime_type: str
+    width: int
+    height: int
+    original_name: str
+
+    def __repr__(self) -> str:
+        return f"OpenedAttachment({self.position}, {self.mime_type}, {len(self.data)} bytes)"
+
+
+@dataclass(frozen=True)
+class OpenedReport:
+    fields: dict[str, str]
+    attachments: list[OpenedAttachment] = field(default_factory=list)
+
+    def __repr__(self) -> str:
+        return f"OpenedReport(fields={sorted(self.fields)}, attachments={len(self.attachments)})"
+
+
+def _mailbox_context(report_id: int) -> str:
+    return f"mailbox:{report_id}"
+
+
+def _attachment_field(position: int) -> str:
+    return f"attachment:{position}"
+
+
+def seal_report(
+    report: Report,
+    answers: Mapping[str, str],
+    evidence: Sequence[Evidence],
+    public_key: X25519PublicKey,
+    receipt: ReceiptCode,
+) -> None:
+    """Fill a flushed ``report`` (it needs its id) with sealed fields and attachments.
+
+    Needs only the organisation's public key: nothing here can open what it sealed.
+    """
+    data_key, mailbox_key = new_report_key(), new_report_key()
+    report.wrapped_data_key = wrap_for_organisation(data_key, public_key, report.id)
+    report.wrapped_mailbox_key = wrap_secret(
+        mailbox_key.secret_bytes, public_key, _mailbox_context(report.id)
+    )
+    report.receipt_wrapped_mailbox_key = wrap_with_receipt(
+        mailbox_key.secret_bytes, receipt, report.receipt_salt, _mailbox_context(report.id)
+    )
+    for name, value in answers.items():
+        report.fields.append(
+            ReportField(name=name, envelope=seal(data_key, report.id, name, value))
+        )
+    for position, item in enumerate(evidence):
+        name = _attachment_field(position)
+        metadata = {
+            "mime_type": item.image.mime_type,
+            "width": item.image.width,
+            "height": item.image.height,
+            "original_name": item.original_name,
+        }
+        report.attachments.append(
+            Attachment(
+                position=position,
+                sealed_image=seal(data_key, report.id, name, item.image.data),
+                sealed_metadata=seal(data_key, report.id, f"{name}:meta", json.dumps(metadata)),
+            )
+        )
+
+
+def report_key(report: Report, private_keys: Mapping[int, X25519PrivateKey]) -> ReportKey:
+    """Raises: SealError when the report's key is purged or not among ``private_keys``."""
+    if report.wrapped_data_key is None:
+        raise SealError("this report's personal data has been purged")
+    return unwrap(report.wrapped_data_key, private_keys[report.org_key_id], report.id)
+
+
+def open_report(report: Report, private_keys: Mapping[int, X25519PrivateKey]) -> OpenedReport:
+    """Every sealed field and attachment of ``report``, opened.
+
+    Raises:
+        SealError: when a key is missing or anything was tampered with.
+    """
+    key = report_key(report, private_keys)
+    fields = {
+        item.name: open_sealed(key, report.id, item.name, item.envelope).decode("utf-8")
+        for item in report.fields
+    }
+    attachments = []
+    for item in report.attachments:
+        name = _attachment_field(item.position)
+        meta = json.loads(open_sealed(key, report.id, f"{name}:meta", item.sealed_metadata))
+        attachments.append(
+            OpenedAttachment(
+                position=item.position,
+                data=open_sealed(key, report.id, name, item.sealed_image),
+                mime_type=meta["mime_type"],
+                width=meta["width"],
+                height=meta["height"],
+                original_name=meta["original_name"],
+            )
+        )
+    return OpenedReport(fields, attachments)
+
+
+def mailbox_key_for_staff(
+    report: Report, private_keys: Mapping[int, X25519PrivateKey]
+) -> ReportKey:
+    if report.wrapped_mailbox_key is None:
+        raise SealError("this report's mailbox has been purged")
+    raw = unwrap_secret(
+        report.wrapped_mailbox_key, private_keys[report.org_key_id], _mailbox_context(report.id)
+    )
+    return ReportKey(raw)
+
+
+def mailbox_key_for_reporter(report: Report, receipt: ReceiptCode) -> ReportKey:
+    """The mailbox key from the receipt code alone (no organisation key involved)."""
+    if report.receipt_wrapped_mailbox_key is None:
+        raise SealError("this report's mailbox has been purged")
+    raw = unwrap_with_receipt(
+        report.receipt_wrapped_mailbox_key, receipt, report.receipt_salt,
+        _mailbox_context(report.id),
+    )  # fmt: skip
+    return ReportKey(raw)
+
+
+def message_field(number: int) -> str:
+    return f"message:{number}"
+
+
+def seal_message(mailbox_key: ReportKey, report: Report, number: int, text: str) -> bytes:
+    """A message between staff and reporter, readable by both sides of the mailbox."""
+    return seal(mailbox_key, report.id, message_field(number), text)
+
+
+def open_message(mailbox_key: ReportKey, report: Report, number: int, envelope: bytes) -> str:
+    return open_sealed(mailbox_key, report.id, message_field(number), envelope).decode("utf-8")
+
+
+def rewrap_report(report: Report, old_private: X25519PrivateKey, incoming: OrgKey) -> None:
+    """Wrap the report's keys to ``incoming``; the sealed fields themselves stay as they are."""
+    new_public = load_public_key(incoming.public_key)
+    if report.wrapped_data_key is not None:
+        key = unwrap(report.wrapped_data_key, old_private, report.id)
+        report.wrapped_data_key = wrap_for_organisation(key, new_public, report.id)
+    if report.wrapped_mailbox_key is not None:
+        context = _mailbox_context(report.id)
+        raw = unwrap_secret(report.wrapped_mailbox_key, old_private, context)
+        report.wrapped_mailbox_key = wrap_secret(raw, new_public, context)
+    report.org_key_id = incoming.id
