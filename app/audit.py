@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from app.extensions import db
 from app.models import AuditEvent
+
+# Security events also go to the log, with ids only (DESIGN.md, "Hardening details").
+security_log = logging.getLogger("meldeportal.security")
 
 
 def record_event(
@@ -31,4 +35,5 @@ def record_event(
         details=details or {},
     )
     db.session.add(event)
+    security_log.info("%s actor=%s target=%s:%s %s", tag, actor_id, target_type, target_id, summary)
     return event
