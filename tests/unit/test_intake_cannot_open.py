@@ -16,7 +16,7 @@ OPENING = {
 
 def imported_names(module_file: str) -> set[str]:
     tree = ast.parse(Path(module_file).read_text(encoding="utf-8"))
-    names = set()
+    names: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom):
             names.update(alias.name for alias in node.names)
