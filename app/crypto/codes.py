@@ -11,7 +11,8 @@ import secrets
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _DECODE = {char: index for index, char in enumerate(ALPHABET)}
 _DECODE.update({"O": 0, "I": 1, "L": 1})
-_IGNORED = str.maketrans("", "", " -_.\t\n\r\u00a0")
+# Separators people or their phones put between groups (incl. Unicode spaces and dashes).
+_IGNORED = str.maketrans("", "", " -_.\t\n\r\u00a0\u2009\u2010\u2011\u2013\u2014\u202f")
 
 
 class CodeFormatError(ValueError):
@@ -20,7 +21,9 @@ class CodeFormatError(ValueError):
 
 def normalise(text: str) -> str:
     """Upper case, separators removed, look-alike letters mapped to their digits."""
-    cleaned = text.translate(_IGNORED).upper()
+    cleaned = text.translate(_IGNORED)
+    # Upper-casing other scripts can change the length ("ß" -> "SS"): leave them to fail.
+    cleaned = cleaned.upper() if cleaned.isascii() else cleaned
     return "".join(ALPHABET[_DECODE[char]] if char in _DECODE else char for char in cleaned)
 
 

@@ -44,7 +44,10 @@ class KdfParams:
     def from_dict(cls, data: dict[str, Any]) -> KdfParams:
         if data.get("algorithm") != "argon2id":
             raise SealError("unknown key derivation")
-        return cls(int(data["memory_kib"]), int(data["iterations"]), int(data["lanes"]))
+        try:
+            return cls(int(data["memory_kib"]), int(data["iterations"]), int(data["lanes"]))
+        except (KeyError, TypeError, ValueError):
+            raise SealError("damaged key derivation parameters") from None
 
 
 DEFAULT_KDF = KdfParams()
