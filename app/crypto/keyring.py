@@ -424,8 +424,9 @@ def key_status() -> KeyStatus:
     if not any(s.kind == RECOVERY_SLOT for s in status.slots):
         status.warnings.append("No recovery slot: if every password is lost, reports are lost.")
     if people < 2:
+        holders = "1 person holds" if people == 1 else f"{people} people hold"
         status.warnings.append(
-            f"Only {people} person holds a key slot: add a second one so that no single lost "
+            f"Only {holders} a key slot: add a second one so that no single lost "
             "password locks the reports away."
         )
     if incoming is not None:

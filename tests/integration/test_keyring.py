@@ -90,7 +90,7 @@ def test_init_creates_key_and_recovery_slot_once(recovery: str) -> None:
     status = keyring.key_status()
     assert status.fingerprint
     assert [(slot.kind, slot.holds_active_key) for slot in status.slots] == [("recovery", True)]
-    assert any("Only 0 person" in warning for warning in status.warnings)
+    assert any("Only 0 people hold" in warning for warning in status.warnings)
     assert tags() == ["key:org:init"]
     with pytest.raises(KeysAlreadyInitialised):
         keyring.initialise_keys(TODAY)
