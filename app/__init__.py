@@ -10,6 +10,7 @@ from typing import Any
 from flask import Flask
 
 from app.config import check_config, config_class_for
+from app.requests import InMemoryUploadsRequest
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -34,6 +35,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         template_folder=str(PROJECT_ROOT / "templates"),
         static_folder=str(PROJECT_ROOT / "static"),
     )
+    app.request_class = InMemoryUploadsRequest
+    app.jinja_env.add_extension("jinja2.ext.do")
     app.config.from_object(config_class_for(env_name))
     app.config.from_pyfile(str(Path(app.instance_path) / "config.py"), silent=True)
     app.config.from_prefixed_env("MELDEPORTAL")
@@ -62,26 +65,30 @@ def _configure_database(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from app.database import configure_engines
-    from app.extensions import babel, csrf, db, migrate
+    from app.database import configure_engines, init_request_transactions
+    from app.extensions import babel, csrf, db, limiter, migrate
     from app.i18n import init_i18n, select_locale
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
+    limiter.init_app(app)
     babel.init_app(
         app,
         locale_selector=select_locale,
         default_translation_directories=str(Path(__file__).parent / "translations"),
     )
     configure_engines(app)
+    init_request_transactions(app)
     init_i18n(app)
 
 
 def register_blueprints(app: Flask) -> None:
+    from app.intake import bp as intake_bp
     from app.pages import bp as pages_bp
 
     app.register_blueprint(pages_bp)
+    app.register_blueprint(intake_bp)
 
 
 def register_security(app: Flask) -> None:

@@ -26,14 +26,24 @@ class BaseConfig:
     RECEIPT_SECRET: str | None = None
     DATABASE_URL: str | None = None  # None: SQLite in the instance folder
     SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
-    # Whole request bodies above this size are refused with 413 (uploads come later).
-    MAX_CONTENT_LENGTH = 30 * 1024 * 1024
+    # Whole request bodies above this size are refused with 413: five images and the text.
+    MAX_CONTENT_LENGTH = 52 * 1024 * 1024
     MAX_FORM_MEMORY_SIZE = 1024 * 1024
+    IMAGE_MAX_BYTES = 10 * 1024 * 1024
+    IMAGE_MAX_PIXELS = 40_000_000
+    # Abuse resistance without tracking: a form sent faster than this is refused (politely).
+    INTAKE_MIN_FILL_SECONDS = 8
+    REPORT_RATE_LIMIT = "10 per hour"
+    STATUS_RATE_LIMIT = "10 per 15 minutes"
+    STATUS_IDLE_MINUTES = 15
+    STATUS_SESSION_HOURS = 2
+    RATELIMIT_HEADERS_ENABLED = False
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Strict"
     SESSION_COOKIE_SECURE = True
     PERMANENT_SESSION_LIFETIME = 30 * 60
-    WTF_CSRF_TIME_LIMIT: int | None = 3600
+    # Long enough to write a report calmly; an expired token re-shows the form with its text.
+    WTF_CSRF_TIME_LIMIT: int | None = 8 * 3600
     BABEL_DEFAULT_LOCALE = DEFAULT_LANGUAGE
     # Argon2id cost for new key slots (stored with each slot, so raising it is safe).
     SLOT_KDF_MEMORY_KIB = 64 * 1024
@@ -61,6 +71,9 @@ class DevelopmentConfig(BaseConfig):
 class TestingConfig(DevelopmentConfig):
     ENV_NAME = "testing"
     TESTING = True
+    INTAKE_MIN_FILL_SECONDS = 0
+    REPORT_RATE_LIMIT = "1000 per hour"
+    STATUS_RATE_LIMIT = "1000 per hour"
     # Cheap key derivation keeps the suite fast; one test holds the production default.
     SLOT_KDF_MEMORY_KIB = 1024
     SLOT_KDF_ITERATIONS = 1

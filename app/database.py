@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from flask import Flask
+from flask import Flask, Response
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -27,6 +27,19 @@ def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.execute("PRAGMA secure_delete=ON")
     finally:
         cursor.close()
+
+
+def commit_or_roll_back(response: Response) -> Response:
+    """The request commits once, at its end, and only when it succeeded (Indico's rule)."""
+    if response.status_code < 400:
+        db.session.commit()
+    else:
+        db.session.rollback()
+    return response
+
+
+def init_request_transactions(app: Flask) -> None:
+    app.after_request(commit_or_roll_back)
 
 
 def configure_engines(app: Flask) -> None:

@@ -95,3 +95,21 @@ def unwrap_with_receipt(wrapped: bytes, code: ReceiptCode, salt: bytes, context:
         return AESGCM(_receipt_key(code, salt)).decrypt(nonce, sealed, _aad(context))
     except InvalidTag:
         raise SealError("the receipt code does not open this mailbox") from None
+
+
+def receipt_for_submission(server_key: bytes, form_token: str) -> ReceiptCode:
+    """The receipt code of the report made from one form (one-time token).
+
+    Derived, not random, so that a repeated POST of the same form (a double click, a reload)
+    shows the same code again instead of losing it — and still creates no second report. The
+    token exists only in the person's page; the database keeps a keyed hash of it.
+    """
+    digest = hmac.new(server_key, b"meldeportal/submission\x00" + form_token.encode(), sha256)
+    value = int.from_bytes(digest.digest()[:13], "big") >> (13 * 8 - RECEIPT_CHARACTERS * 5)
+    return ReceiptCode(codes.from_bytes(value.to_bytes(13, "big"), RECEIPT_CHARACTERS))
+
+
+def submission_lookup(server_key: bytes, form_token: str) -> str:
+    return hmac.new(
+        server_key, b"meldeportal/form-token\x00" + form_token.encode(), sha256
+    ).hexdigest()

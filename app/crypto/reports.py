@@ -114,6 +114,7 @@ def open_report(report: Report, private_keys: Mapping[int, X25519PrivateKey]) ->
         SealError: when a key is missing or anything was tampered with.
     """
     key = report_key(report, private_keys)
+    mailbox = None
     fields = {
         item.name: open_sealed(key, report.id, item.name, item.envelope).decode("utf-8")
         for item in report.fields
@@ -121,11 +122,15 @@ def open_report(report: Report, private_keys: Mapping[int, X25519PrivateKey]) ->
     attachments = []
     for item in report.attachments:
         name = _attachment_field(item.position)
-        meta = json.loads(open_sealed(key, report.id, f"{name}:meta", item.sealed_metadata))
+        # Images added later through the status page are sealed under the mailbox key.
+        if item.sealed_with == "mailbox" and mailbox is None:
+            mailbox = mailbox_key_for_staff(report, private_keys)
+        opener = mailbox if item.sealed_with == "mailbox" and mailbox is not None else key
+        meta = json.loads(open_sealed(opener, report.id, f"{name}:meta", item.sealed_metadata))
         attachments.append(
             OpenedAttachment(
                 position=item.position,
-                data=open_sealed(key, report.id, name, item.sealed_image),
+                data=open_sealed(opener, report.id, name, item.sealed_image),
                 mime_type=meta["mime_type"],
                 width=meta["width"],
                 height=meta["height"],

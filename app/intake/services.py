@@ -1,25 +1,32 @@
-"""Storing a submitted report: everything personal sealed before it reaches a model."""
+"""Storing a submitted report: everything personal sealed before it reaches a model.
+
+The raw report (sealed texts and images, the codebook version and hash) and the coded incident
+(the reporter's own classification in clear codes) are written together but kept apart, so the
+coded record can outlive the personal data.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from app.codebook import Codebook
 from app.crypto.keyring import sealing_key
 from app.crypto.keys import load_public_key
 from app.crypto.receipts import (
     ReceiptCode,
-    new_receipt_code,
     new_receipt_salt,
     parse_receipt_code,
     receipt_lookup,
+    submission_lookup,
 )
 from app.crypto.reports import Evidence, seal_report
 from app.extensions import db
-from app.models import Report
+from app.intake.answers import Answers, month_end
+from app.models import Incident, IncidentCode, Report, Submission
 
 
 @dataclass(frozen=True)
@@ -28,34 +35,104 @@ class StoredReport:
     receipt: ReceiptCode
 
 
+def _incident_period(answers: Answers) -> tuple[dt.date, dt.date]:
+    kind = answers.choices["date_kind"]
+    if kind == "exact":
+        day = answers.dates["incident_date"]
+        return day, day
+    if kind == "month":
+        first = answers.dates["incident_month"]
+        return first, month_end(first)
+    return answers.dates["period_start"], answers.dates["period_end"]
+
+
+def code_incident(answers: Answers, codebook: Codebook, *, today: dt.date, source: str) -> Incident:
+    """The reporter's own classification as a coded incident: clear codes only."""
+    choices = answers.choices
+    date_from, date_to = _incident_period(answers)
+    types = answers.multi["incident_types"]
+    most_severe = codebook.most_severe_type(types)
+    assert most_severe is not None  # noqa: S101 - incident_types is required
+    incident = Incident(
+        codebook_version=codebook.version,
+        source=source,
+        reported_on=today,
+        role=choices["role"],
+        date_kind=choices["date_kind"],
+        date_from=date_from,
+        date_to=date_to,
+        time_of_day=choices.get("time_of_day"),
+        land=choices["land"],
+        town=choices.get("town"),
+        place_type=choices["place_type"],
+        online=choices["place_type"] == "online",
+        platform=choices.get("platform"),
+        most_severe_type=most_severe,
+        target=choices["target"],
+        gender=choices.get("gender"),
+        age_band=choices.get("age_band"),
+        perpetrator_count=choices.get("perpetrator_count"),
+        perpetrator_known=choices.get("perpetrator_known"),
+        support_wished=choices.get("support_wished"),
+        consent_publication=answers.flags.get("consent_publication", False),
+    )
+    for question, codes in sorted(answers.multi.items()):
+        incident.codes.extend(IncidentCode(question=question, code=code) for code in codes)
+    return incident
+
+
 def submit_report(
-    answers: Mapping[str, str],
+    answers: Answers,
     evidence: Sequence[Evidence],
     *,
+    codebook: Codebook,
+    receipt: ReceiptCode,
     today: dt.date,
     receipt_secret: bytes,
+    source: str = "form",
 ) -> StoredReport:
-    """Seal and store one report; return it with its receipt code (shown once, never stored).
+    """Seal and store one report and its coded incident.
 
-    No audit event is written: an event's exact time would date the submission more
-    precisely than the report itself does, and there is no actor to name.
+    ``receipt`` is shown to the person once and never stored (only a keyed hash of it). No
+    audit event is written: an event's exact time would date the submission more precisely than
+    the report itself does, and there is no actor to name.
 
     Raises:
         KeysNotInitialised: before ``flask keys init``.
     """
     org_key = sealing_key()
-    receipt = new_receipt_code()
     report = Report(
         receipt_lookup=receipt_lookup(receipt, receipt_secret),
         submitted_on=today,
         org_key_id=org_key.id,
         receipt_salt=new_receipt_salt(),
+        codebook_version=codebook.version,
+        codebook_hash=codebook.hash,
     )
     db.session.add(report)
     db.session.flush()  # the id is part of every sealed field's associated data
-    seal_report(report, answers, evidence, load_public_key(org_key.public_key), receipt)
+    seal_report(report, answers.texts, evidence, load_public_key(org_key.public_key), receipt)
+    incident = code_incident(answers, codebook, today=today, source=source)
+    incident.report_id = report.id
+    db.session.add(incident)
     db.session.flush()
     return StoredReport(report, receipt)
+
+
+def already_submitted(form_token: str, receipt_secret: bytes) -> Report | None:
+    """The report an earlier POST of this very form created, if any."""
+    submission = db.session.get(Submission, submission_lookup(receipt_secret, form_token))
+    return None if submission is None else db.session.get(Report, submission.report_id)
+
+
+def remember_submission(form_token: str, report: Report, receipt_secret: bytes) -> None:
+    db.session.add(
+        Submission(
+            token_hash=submission_lookup(receipt_secret, form_token),
+            report_id=report.id,
+            submitted_on=report.submitted_on,
+        )
+    )
 
 
 def find_report(typed_code: str, receipt_secret: bytes) -> tuple[Report, ReceiptCode] | None:

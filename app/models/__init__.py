@@ -2,17 +2,30 @@
 
 from app.models.audit import AuditEvent
 from app.models.base import Base
+from app.models.incident import Incident, IncidentCode
 from app.models.keys import KeyGrant, KeySlot, OrgKey, SessionKey
-from app.models.report import Attachment, Report, ReportField
+from app.models.report import (
+    Attachment,
+    Message,
+    Report,
+    ReportField,
+    StatusSession,
+    Submission,
+)
 
 __all__ = [
     "Attachment",
     "AuditEvent",
     "Base",
+    "Incident",
+    "IncidentCode",
     "KeyGrant",
     "KeySlot",
+    "Message",
     "OrgKey",
     "Report",
     "ReportField",
     "SessionKey",
+    "StatusSession",
+    "Submission",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Date, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy import Date, DateTime, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base
@@ -29,6 +29,9 @@ class Report(Base):
     wrapped_mailbox_key: Mapped[bytes | None] = mapped_column(LargeBinary)
     receipt_salt: Mapped[bytes] = mapped_column(LargeBinary(16))
     receipt_wrapped_mailbox_key: Mapped[bytes | None] = mapped_column(LargeBinary)
+    codebook_version: Mapped[str | None] = mapped_column(String(32))
+    codebook_hash: Mapped[str | None] = mapped_column(String(64))
+    deletion_requested_on: Mapped[dt.date | None] = mapped_column(Date)
 
     fields: Mapped[list[ReportField]] = relationship(
         back_populates="report", cascade="all, delete-orphan", passive_deletes=True
@@ -38,6 +41,12 @@ class Report(Base):
         cascade="all, delete-orphan",
         passive_deletes=True,
         order_by="Attachment.position",
+    )
+    messages: Mapped[list[Message]] = relationship(
+        back_populates="report",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="Message.number",
     )
 
 
@@ -56,7 +65,11 @@ class ReportField(Base):
 
 
 class Attachment(Base):
-    """A re-encoded evidence image and its metadata (type, size, original name), both sealed."""
+    """A re-encoded evidence image and its metadata (type, size, original name), both sealed.
+
+    ``sealed_with`` says which key: ``report`` (sent with the report, the data key) or
+    ``mailbox`` (added later through the status page, where only the mailbox key is at hand).
+    """
 
     __tablename__ = "attachment"
     __table_args__ = (UniqueConstraint("report_id", "position"),)
@@ -66,5 +79,50 @@ class Attachment(Base):
     position: Mapped[int] = mapped_column(Integer)
     sealed_image: Mapped[bytes] = mapped_column(LargeBinary)
     sealed_metadata: Mapped[bytes] = mapped_column(LargeBinary)
+    sealed_with: Mapped[str] = mapped_column(String(16), server_default="report")
 
     report: Mapped[Report] = relationship(back_populates="attachments")
+
+
+class Message(Base):
+    """A message in the report's mailbox, sealed under the mailbox key (readable by staff and,
+    with the receipt code, by the reporter). ``kind``: ``message`` or ``addition`` (more
+    information the reporter added to the report)."""
+
+    __tablename__ = "message"
+    __table_args__ = (UniqueConstraint("report_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("report.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    author: Mapped[str] = mapped_column(String(16))  # "reporter" or "staff"
+    kind: Mapped[str] = mapped_column(String(16), default="message")
+    sealed_body: Mapped[bytes] = mapped_column(LargeBinary)
+    sent_on: Mapped[dt.date] = mapped_column(Date)
+
+    report: Mapped[Report] = relationship(back_populates="messages")
+
+
+class Submission(Base):
+    """A form already turned into a report: a second POST of the same form finds it here.
+
+    ``token_hash`` is a keyed hash of the form's one-time token, never the token itself.
+    """
+
+    __tablename__ = "submission"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("report.id", ondelete="CASCADE"))
+    submitted_on: Mapped[dt.date] = mapped_column(Date)
+
+
+class StatusSession(Base):
+    """A reporter's short visit to the status page: the mailbox key, sealed under a secret that
+    lives only in their cookie. Only the absolute end is stored, no time of use."""
+
+    __tablename__ = "status_session"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("report.id", ondelete="CASCADE"))
+    sealed_mailbox_key: Mapped[bytes] = mapped_column(LargeBinary)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)

@@ -22,12 +22,13 @@ from flask import Flask
 from PIL import Image, PngImagePlugin
 from sqlalchemy import select, text
 
+from app.codebook import current_codebook
 from app.crypto import keyring
 from app.crypto.attachments import sanitise_image
 from app.crypto.reports import Evidence
 from app.extensions import db
-from app.intake.services import submit_report
 from app.models import AuditEvent, Base
+from tests.factories import store_sample_report
 from tests.postgres import PostgresServer
 
 RECEIPT_SECRET = b"s" * 32
@@ -118,26 +119,33 @@ def test_canary_is_sealed_everywhere(
     capfd: pytest.CaptureFixture[str],
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    answers = {
-        name: f"{name}: {canary} – Ümläute, العربية, emoji 🕌"
-        for name in (
-            "description", "location_text", "district", "online_link", "contact_email",
-            "perpetrator_description", "impact_text", "why_not_reported", "other_type",
-            "support_wished_text",
-        )
-    }  # fmt: skip
     with db_app.app_context():
         keyring.initialise_keys(dt.date(2026, 11, 26))
         image = sanitise_image(image_with(canary))
-        stored = submit_report(
-            answers,
-            [Evidence(image, original_name=f"{canary}.png")],
-            today=dt.date(2026, 11, 26),
-            receipt_secret=RECEIPT_SECRET,
+        stored = store_sample_report(
+            RECEIPT_SECRET,
+            evidence=[Evidence(image, original_name=f"{canary}.png")],
+            town="other",
+            town_other=f"Dorf {canary}",
+            district=f"Viertel {canary}",
+            place_type="online",
+            platform="facebook",
+            online_link=f"https://example.org/posts/{canary}",
+            incident_types=["other", "verbal_abuse"],
+            other_type=f"Art {canary}",
+            description=f"{canary} – Ümläute, العربية, emoji 🕌",
+            perpetrator_description=f"Täter {canary}",
+            reported_elsewhere=["none"],
+            why_not_text=f"Grund {canary}",
+            contact_email=f"{canary}@example.org",
         )
         db.session.commit()
         receipt = stored.receipt.value
-        assert len(stored.report.fields) == 10
+        sealed = {field.name for field in stored.report.fields}
+        # The canary went into every free-text question the codebook has.
+        assert sealed == {
+            q.id for q in current_codebook().questions.values() if q.sealed and q.kind != "images"
+        }
         assert len(stored.report.attachments) == 1
     # The SQLite WAL is deliberately left unchecked-pointed: fresh writes live there.
     assert everything_on_disk(db_app, server_data, canary) == []

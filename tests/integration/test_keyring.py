@@ -35,8 +35,9 @@ from app.crypto.sessions import (
 )
 from app.crypto.slots import KdfParams
 from app.extensions import db
-from app.intake.services import find_report, submit_report
+from app.intake.services import find_report
 from app.models import AuditEvent, KeyGrant, KeySlot, OrgKey, Report, SessionKey
+from tests.factories import store_sample_report
 
 TODAY = dt.date(2026, 11, 26)
 CHEAP = KdfParams(memory_kib=1024, iterations=1, lanes=1)
@@ -66,12 +67,7 @@ def add_holder(recovery: str, holder: str, password: str = PASSWORD) -> KeySlot:
 
 
 def submit(text: str = "Beschreibung") -> tuple[Report, str]:
-    stored = submit_report(
-        {"description": text, "location_text": "Eisenbahnstraße"},
-        [],
-        today=TODAY,
-        receipt_secret=RECEIPT_SECRET,
-    )
+    stored = store_sample_report(RECEIPT_SECRET, description=text)
     db.session.commit()
     return stored.report, stored.receipt.display
 

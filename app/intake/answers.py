@@ -1,0 +1,236 @@
+"""Reading a submission against the codebook: one set of rules for the form and the API.
+
+Input is a mapping of question id to a string (or a list of strings for several-answers
+questions), as a form post or a JSON body gives it. Output is either the coded answers, split
+into what stays in clear (codes, dates, consents) and what is sealed (free text), or a message per
+question. Questions hidden by their condition are dropped, so text typed into a field that no
+longer applies is never stored.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import lazy_gettext as _l
+
+from app.codebook import Codebook, Question
+
+TRUE_VALUES = frozenset({"y", "yes", "on", "true", "1"})
+EARLIEST_DATE = dt.date(1990, 1, 1)
+# Line breaks and tabs are text; every other control or format character is refused.
+_ALLOWED_CONTROLS = frozenset("\n\t")
+
+MESSAGES = {
+    "required": _l("Bitte beantworten Sie diese Frage."),
+    "required_choice": _l("Bitte wählen Sie eine Antwort."),
+    "required_consent": _l("Ohne diese Einwilligung können wir die Meldung nicht annehmen."),
+    "unknown_choice": _l("Diese Antwort gibt es nicht. Bitte wählen Sie aus der Liste."),
+    "too_long": _l("Der Text ist zu lang. Bitte kürzen Sie ihn auf höchstens %(max)s Zeichen."),
+    "control": _l("Der Text enthält unzulässige Steuerzeichen. Bitte entfernen Sie sie."),
+    "date": _l("Bitte geben Sie ein Datum im Format TT.MM.JJJJ oder JJJJ-MM-TT an."),
+    "month": _l("Bitte geben Sie einen Monat im Format JJJJ-MM an."),
+    "future": _l("Das Datum liegt in der Zukunft."),
+    "too_early": _l("Das Datum liegt zu weit zurück (vor 1990)."),
+    "period_order": _l("Das Ende des Zeitraums liegt vor seinem Anfang."),
+    "email": _l("Das sieht nicht wie eine E-Mail-Adresse aus."),
+    "url": _l("Bitte geben Sie einen vollständigen Link an, der mit https:// beginnt."),
+    "wrong_type": _l("Diese Angabe hat die falsche Form."),
+}
+
+
+@dataclass
+class Answers:
+    """A valid submission: codes, dates and consents in clear; ``texts`` to be sealed."""
+
+    choices: dict[str, str] = field(default_factory=dict)
+    multi: dict[str, list[str]] = field(default_factory=dict)
+    dates: dict[str, dt.date] = field(default_factory=dict)
+    flags: dict[str, bool] = field(default_factory=dict)
+    texts: dict[str, str] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        return f"Answers(choices={self.choices}, texts={sorted(self.texts)})"
+
+
+class InvalidAnswers(ValueError):
+    """Raised by ``parse_answers``: ``errors`` maps question ids to messages."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__(f"invalid answers for {sorted(errors)}")
+        self.errors = errors
+
+
+def _single(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, list):
+        if len(value) != 1:
+            raise TypeError
+        value = value[0]
+    if not isinstance(value, str):
+        raise TypeError
+    value = value.strip()
+    return value or None
+
+
+def _many(value: Any) -> list[str]:
+    if value is None or value == "":
+        return []
+    values = value if isinstance(value, list) else [value]
+    if not all(isinstance(item, str) for item in values):
+        raise TypeError
+    return list(dict.fromkeys(item.strip() for item in values if item.strip()))
+
+
+def has_forbidden_characters(text: str) -> bool:
+    return any(
+        unicodedata.category(char) in {"Cc", "Cf", "Cs", "Co"} and char not in _ALLOWED_CONTROLS
+        for char in text
+    )
+
+
+def parse_date(text: str) -> dt.date | None:
+    """ISO (2026-03-01) as date inputs send it, or German (01.03.2026) as people type it."""
+    match = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})|(\d{1,2})\.(\d{1,2})\.(\d{4})", text)
+    if not match:
+        return None
+    if match.group(1):
+        year, month, day = (int(match.group(n)) for n in (1, 2, 3))
+    else:
+        day, month, year = (int(match.group(n)) for n in (4, 5, 6))
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        return None
+
+
+def parse_month(text: str) -> dt.date | None:
+    match = re.fullmatch(r"(\d{4})-(\d{1,2})|(\d{1,2})[./](\d{4})", text)
+    if not match:
+        return None
+    year, month = (
+        (int(match.group(1)), int(match.group(2)))
+        if match.group(1)
+        else (int(match.group(4)), int(match.group(3)))
+    )
+    if not 1 <= month <= 12:
+        return None
+    return dt.date(year, month, 1)
+
+
+def month_end(first: dt.date) -> dt.date:
+    return first.replace(day=calendar.monthrange(first.year, first.month)[1])
+
+
+def is_visible(question: Question, data: Mapping[str, Any]) -> bool:
+    condition = question.show_if
+    if condition is None:
+        return True
+    try:
+        given = set(_many(data.get(condition.question)))
+    except TypeError:
+        return False
+    return bool(given & condition.any_of)
+
+
+def _check_text(question: Question, text: str) -> str | None:
+    if has_forbidden_characters(text):
+        return "control"
+    if question.max_length is not None and len(text) > question.max_length:
+        return "too_long"
+    if question.kind == "email":
+        try:
+            validate_email(text, check_deliverability=False)
+        except EmailNotValidError:
+            return "email"
+    if question.kind == "url":
+        parts = urlsplit(text)
+        if parts.scheme not in {"http", "https"} or not parts.netloc or " " in text:
+            return "url"
+    return None
+
+
+def _message(key: str, question: Question) -> str:
+    if key == "too_long":
+        return str(MESSAGES[key]) % {"max": question.max_length}
+    return str(MESSAGES[key])
+
+
+def parse_answers(codebook: Codebook, data: Mapping[str, Any], today: dt.date) -> Answers:
+    """The coded answers of one submission.
+
+    Raises:
+        InvalidAnswers: with one localised message per question that is wrong or missing.
+    """
+    answers, errors = Answers(), {}
+    for question in codebook.questions.values():
+        if question.kind == "images" or not is_visible(question, data):
+            continue
+        try:
+            problem = _read(question, data.get(question.id), answers, today)
+        except TypeError:
+            problem = "wrong_type"
+        if problem:
+            errors[question.id] = _message(problem, question)
+    if "period_start" in answers.dates and "period_end" in answers.dates:
+        if answers.dates["period_end"] < answers.dates["period_start"]:
+            errors["period_end"] = _message("period_order", codebook.question("period_end"))
+    if errors:
+        raise InvalidAnswers(errors)
+    return answers
+
+
+def _read(question: Question, value: Any, answers: Answers, today: dt.date) -> str | None:
+    """Store one valid answer in ``answers``; return an error key otherwise."""
+    kind = question.kind
+    if kind == "multi":
+        chosen = _many(value)
+        if not chosen:
+            return "required_choice" if question.required else None
+        if not set(chosen) <= set(question.codes):
+            return "unknown_choice"
+        answers.multi[question.id] = chosen
+        return None
+    if kind in {"consent", "flag"}:
+        if isinstance(value, bool):  # a checkbox field, or JSON true/false
+            given = value
+        else:
+            text = _single(value)
+            given = text is not None and text.lower() in TRUE_VALUES
+        if question.required and not given:
+            return "required_consent"
+        answers.flags[question.id] = given
+        return None
+    text = _single(value)
+    if text is None:
+        if not question.required:
+            return None
+        return "required_choice" if kind in {"single", "select"} else "required"
+    if kind in {"single", "select"}:
+        if text not in question.codes:
+            return "unknown_choice"
+        answers.choices[question.id] = text
+        return None
+    if kind in {"date", "month"}:
+        day = parse_date(text) if kind == "date" else parse_month(text)
+        if day is None:
+            return kind
+        if day > today:
+            return "future"
+        if day < EARLIEST_DATE:
+            return "too_early"
+        answers.dates[question.id] = day
+        return None
+    text = text.replace("\r\n", "\n").replace("\r", "\n")  # browsers send CRLF
+    problem = _check_text(question, text)
+    if problem is None:
+        answers.texts[question.id] = text
+    return problem

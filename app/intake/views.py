@@ -1,0 +1,328 @@
+"""Routes of the public intake: report, receipt, status. Each parses, calls one service, renders."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from typing import Any
+
+from flask import (
+    Response,
+    abort,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import IntegrityError
+from werkzeug.datastructures import FileStorage
+from werkzeug.exceptions import TooManyRequests
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from app.codebook import current_codebook
+from app.crypto.attachments import sanitise_image
+from app.crypto.errors import ImageRejected
+from app.crypto.receipts import receipt_for_submission
+from app.crypto.reports import Evidence
+from app.extensions import db, limiter
+from app.i18n import LANG_PREFIX
+from app.intake import bp, followup
+from app.intake.answers import has_forbidden_characters
+from app.intake.forms import HONEYPOT_FIELD, ReportFormBase, report_form_class
+from app.intake.services import already_submitted, remember_submission, submit_report
+from app.intake.tokens import issue_form_token, read_form_token
+
+IMAGE_MESSAGES = {
+    "too_large": _l("Das Bild „%(name)s“ ist größer als 10 MB."),
+    "not_an_image": _l("„%(name)s“ ist kein Bild."),
+    "unsupported_type": _l(
+        "„%(name)s“ hat ein Format, das wir nicht annehmen (nur JPEG, PNG, WebP)."
+    ),
+    "too_many_pixels": _l("Das Bild „%(name)s“ hat zu viele Pixel."),
+    "damaged": _l("Das Bild „%(name)s“ ist beschädigt und lässt sich nicht öffnen."),
+}
+
+
+def _today() -> dt.date:
+    return dt.datetime.now(dt.UTC).date()
+
+
+def _receipt_secret() -> bytes:
+    return str(current_app.config["RECEIPT_SECRET"]).encode()
+
+
+@bp.after_request
+def forbid_caching(response: Response) -> Response:
+    # Nothing a reporter typed or received may stay in a browser or proxy cache.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _new_form() -> ReportFormBase:
+    return report_form_class(current_codebook(), g.lang)()
+
+
+def _render_form(form: ReportFormBase, notice: str | None = None, status: int = 200) -> Any:
+    if (
+        not form.form_token.data
+        or read_form_token(current_app.config["SECRET_KEY"], form.form_token.data) is None
+    ):
+        form.form_token.data = issue_form_token(current_app.config["SECRET_KEY"])
+    return render_template(
+        "intake/report.html",
+        form=form,
+        notice=notice,
+        codebook=form.codebook,
+        lang=g.lang,
+        today=_today().isoformat(),
+    ), status
+
+
+def _render_receipt(signed_token: str | None, error: str | None = None, status: int = 200) -> Any:
+    """The receipt for the report made from this form (the same code on every repeat)."""
+    token = read_form_token(current_app.config["SECRET_KEY"], signed_token)
+    if token is None:
+        abort(400)
+    receipt = receipt_for_submission(_receipt_secret(), token[0])
+    return render_template(
+        "intake/receipt.html", receipt=receipt, form_token=signed_token, error=error
+    ), status
+
+
+def _evidence(form: ReportFormBase) -> list[Evidence] | None:
+    """The uploaded images, cleaned; None (with messages on the field) if any is refused."""
+    question = form.codebook.question("images")
+    uploads: list[FileStorage] = [f for f in (form.images.data or []) if f and f.filename]
+    if len(uploads) > (question.max_files or 0):
+        form.images.errors = [
+            _("Bitte wählen Sie höchstens %(count)s Bilder.", count=question.max_files)
+        ]
+        return None
+    evidence, problems = [], []
+    for upload in uploads:
+        name = (upload.filename or "")[:200]
+        try:
+            image = sanitise_image(
+                upload.read(),
+                max_bytes=current_app.config["IMAGE_MAX_BYTES"],
+                max_pixels=current_app.config["IMAGE_MAX_PIXELS"],
+            )
+        except ImageRejected as rejected:
+            problems.append(str(IMAGE_MESSAGES[rejected.reason]) % {"name": name})
+            continue
+        evidence.append(Evidence(image, name))
+    if problems:
+        form.images.errors = problems
+        return None
+    return evidence
+
+
+@bp.route(f"{LANG_PREFIX}/report", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["REPORT_RATE_LIMIT"], methods=["POST"])
+def report() -> Any:
+    """The report form; a valid POST stores the report and shows the receipt."""
+    form = _new_form()
+    if request.method == "GET":
+        return _render_form(form)
+    token = read_form_token(current_app.config["SECRET_KEY"], form.form_token.data)
+    if token is None:
+        notice = _("Das Formular war abgelaufen. Bitte prüfen Sie Ihre Angaben und senden Sie "
+                   "es noch einmal.")  # fmt: skip
+        return _render_form(form, notice, 400)
+    form_token, issued_at = token
+    if already_submitted(form_token, _receipt_secret()) is not None:
+        return _render_receipt(form.form_token.data)
+    if form.data.get(HONEYPOT_FIELD):
+        return _render_form(form, _("Ihre Meldung konnte so nicht angenommen werden. Bitte "
+                                    "lassen Sie das Feld „Webseite“ leer."), 400)  # fmt: skip
+    if time.time() - issued_at < current_app.config["INTAKE_MIN_FILL_SECONDS"]:
+        notice = _("Das ging sehr schnell. Bitte prüfen Sie Ihre Angaben und senden Sie das "
+                   "Formular noch einmal.")  # fmt: skip
+        return _render_form(form, notice, 400)
+    valid = form.validate_answers(_today())
+    evidence = _evidence(form)
+    if not valid or evidence is None or form.answers is None:
+        return _render_form(form, status=422)
+    stored = submit_report(
+        form.answers,
+        evidence,
+        codebook=form.codebook,
+        receipt=receipt_for_submission(_receipt_secret(), form_token),
+        today=_today(),
+        receipt_secret=_receipt_secret(),
+    )
+    remember_submission(form_token, stored.report, _receipt_secret())
+    try:
+        db.session.flush()
+    except IntegrityError:  # the same form, sent twice at once: the other request stored it
+        db.session.rollback()
+    return _render_receipt(form.form_token.data)
+
+
+@bp.post(f"{LANG_PREFIX}/report/receipt")
+def receipt_kept() -> Any:
+    """The person confirms they kept the code before the receipt page lets them go."""
+    signed = request.form.get("form_token", "")
+    token = read_form_token(current_app.config["SECRET_KEY"], signed)
+    if token is None or already_submitted(token[0], _receipt_secret()) is None:
+        abort(400)
+    if request.form.get("kept") != "y":
+        return _render_receipt(
+            signed, _("Bitte bestätigen Sie, dass Sie Ihren Code aufbewahrt haben."), 422
+        )
+    return redirect(url_for("intake.thanks"), 303)
+
+
+@bp.get(f"{LANG_PREFIX}/report/thanks")
+def thanks() -> str:
+    return render_template("intake/thanks.html")
+
+
+@bp.errorhandler(CSRFError)
+def keep_the_form_on_csrf_failure(error: CSRFError) -> Any:
+    """An expired or missing security token must not cost a person their report."""
+    if request.endpoint == "intake.report":
+        notice = _("Die Sitzung war abgelaufen. Ihre Angaben sind noch da: bitte senden Sie das "
+                   "Formular noch einmal.")  # fmt: skip
+        return _render_form(_new_form(), notice, 400)
+    return current_app.handle_http_exception(error)
+
+
+@bp.errorhandler(TooManyRequests)
+def keep_the_form_when_limited(error: TooManyRequests) -> Any:
+    if request.endpoint == "intake.report":
+        notice = _("Von Ihrem Anschluss kamen gerade sehr viele Meldungen. Ihre Angaben sind noch "
+                   "da: bitte versuchen Sie es in einer Stunde noch einmal.")  # fmt: skip
+        return _render_form(_new_form(), notice, 429)
+    if request.endpoint == "intake.status":
+        notice = _("Zu viele Versuche. Bitte warten Sie eine Viertelstunde und versuchen Sie es "
+                   "dann noch einmal.")  # fmt: skip
+        return render_template("intake/status_open.html", notice=notice), 429
+    return current_app.handle_http_exception(error)
+
+
+# --- Follow-up with the receipt code -------------------------------------------------------
+
+STATUS_KEY = "status"
+
+
+def _ticket() -> followup.StatusTicket | None:
+    data = session.get(STATUS_KEY)
+    if not isinstance(data, dict):
+        return None
+    seen = data.get("seen", 0)
+    if time.time() - seen > current_app.config["STATUS_IDLE_MINUTES"] * 60:
+        return None
+    return followup.StatusTicket(str(data.get("id", "")), str(data.get("secret", "")))
+
+
+def _remember(ticket: followup.StatusTicket) -> None:
+    session[STATUS_KEY] = {"id": ticket.session_id, "secret": ticket.secret,
+                           "seen": int(time.time())}  # fmt: skip
+
+
+def _forget() -> None:
+    session.pop(STATUS_KEY, None)
+
+
+def _open_report() -> tuple[Any, Any] | None:
+    ticket = _ticket()
+    if ticket is None:
+        _forget()
+        return None
+    try:
+        found = followup.resume_status(ticket, now=dt.datetime.now(dt.UTC))
+    except followup.StatusClosed:
+        _forget()
+        return None
+    _remember(ticket)
+    return found
+
+
+@bp.route(f"{LANG_PREFIX}/report/status", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["STATUS_RATE_LIMIT"], methods=["POST"])
+def status() -> Any:
+    """Enter the receipt code (POST), then see the report's state and mailbox (GET)."""
+    if request.method == "POST":
+        ticket = followup.open_status(
+            request.form.get("code", "")[:100],
+            _receipt_secret(),
+            now=dt.datetime.now(dt.UTC),
+            lifetime=dt.timedelta(hours=current_app.config["STATUS_SESSION_HOURS"]),
+        )
+        if ticket is None:
+            notice = _("Zu diesem Code haben wir keine Meldung gefunden. Bitte prüfen Sie ihn "
+                       "Zeichen für Zeichen.")  # fmt: skip
+            return render_template("intake/status_open.html", notice=notice), 404
+        _remember(ticket)
+        return redirect(url_for("intake.status"), 303)
+    opened = _open_report()
+    if opened is None:
+        return render_template("intake/status_open.html")
+    report, mailbox_key = opened
+    shown = followup.report_status(report, mailbox_key)
+    return render_template("intake/status.html", status=shown, notice=request.args.get("done"))
+
+
+def _require_open() -> tuple[Any, Any] | WerkzeugResponse:
+    opened = _open_report()
+    if opened is None:
+        return redirect(url_for("intake.status"), 303)
+    return opened
+
+
+@bp.post(f"{LANG_PREFIX}/report/status/message")
+def status_message() -> Any:
+    opened = _require_open()
+    if isinstance(opened, WerkzeugResponse):
+        return opened
+    report, mailbox_key = opened
+    text = request.form.get("text", "").replace("\r\n", "\n").strip()
+    kind = "addition" if request.form.get("kind") == "addition" else "message"
+    error = followup_text_problem(text)
+    if error:
+        shown = followup.report_status(report, mailbox_key)
+        return render_template(
+            "intake/status.html", status=shown, message_error=error, message_text=text,
+            message_kind=kind,
+        ), 422  # fmt: skip
+    followup.add_message(report, mailbox_key, text, author=followup.REPORTER, kind=kind,
+                         today=_today())  # fmt: skip
+    return redirect(url_for("intake.status", done="sent"), 303)
+
+
+def followup_text_problem(text: str) -> str | None:
+    if not text:
+        return str(_("Bitte schreiben Sie eine Nachricht."))
+    if len(text) > 5000:
+        return str(_("Die Nachricht ist zu lang (höchstens 5000 Zeichen)."))
+    if has_forbidden_characters(text):
+        return str(_("Der Text enthält unzulässige Steuerzeichen. Bitte entfernen Sie sie."))
+    return None
+
+
+@bp.post(f"{LANG_PREFIX}/report/status/delete")
+def status_delete() -> Any:
+    opened = _require_open()
+    if isinstance(opened, WerkzeugResponse):
+        return opened
+    report, mailbox_key = opened
+    if request.form.get("confirm") != "y":
+        shown = followup.report_status(report, mailbox_key)
+        error = _("Bitte bestätigen Sie, dass Ihre Meldung gelöscht werden soll.")
+        return render_template("intake/status.html", status=shown, delete_error=error), 422
+    followup.request_deletion(report, _today())
+    return redirect(url_for("intake.status", done="deletion"), 303)
+
+
+@bp.post(f"{LANG_PREFIX}/report/status/leave")
+def status_leave() -> Any:
+    followup.close_status(_ticket())
+    _forget()
+    return redirect(url_for("intake.status", left="1"), 303)

@@ -1,0 +1,76 @@
+"""The coded incident: clear codebook codes for queues and statistics, apart from the raw report.
+
+Purging a report's personal data leaves this record, so the statistics keep counting it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Boolean, Date, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.models.base import Base
+
+RECEIVED = "received"
+
+
+class Incident(Base):
+    """One incident as its reporter classified it (the moderators' coding comes beside it).
+
+    Every value is a code from the codebook version named here; free text never lands here.
+    """
+
+    __tablename__ = "incident"
+    __table_args__ = (Index("ix_incident_state_id", "state", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int | None] = mapped_column(
+        ForeignKey("report.id", ondelete="SET NULL"), unique=True
+    )
+    state: Mapped[str] = mapped_column(String(16), default=RECEIVED)
+    codebook_version: Mapped[str] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(String(16))  # "form" or "api"
+    reported_on: Mapped[dt.date] = mapped_column(Date, index=True)
+    role: Mapped[str] = mapped_column(String(32))
+    date_kind: Mapped[str] = mapped_column(String(16))
+    date_from: Mapped[dt.date] = mapped_column(Date, index=True)
+    date_to: Mapped[dt.date] = mapped_column(Date)
+    time_of_day: Mapped[str | None] = mapped_column(String(16))
+    land: Mapped[str] = mapped_column(String(2), index=True)
+    town: Mapped[str | None] = mapped_column(String(64))
+    place_type: Mapped[str] = mapped_column(String(32))
+    online: Mapped[bool] = mapped_column(Boolean)
+    platform: Mapped[str | None] = mapped_column(String(32))
+    most_severe_type: Mapped[str] = mapped_column(String(32), index=True)
+    target: Mapped[str] = mapped_column(String(32))
+    gender: Mapped[str | None] = mapped_column(String(16))
+    age_band: Mapped[str | None] = mapped_column(String(16))
+    perpetrator_count: Mapped[str | None] = mapped_column(String(16))
+    perpetrator_known: Mapped[str | None] = mapped_column(String(16))
+    support_wished: Mapped[str | None] = mapped_column(String(32))
+    consent_publication: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    codes: Mapped[list[IncidentCode]] = relationship(
+        back_populates="incident", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    def codes_for(self, question: str) -> list[str]:
+        return sorted(item.code for item in self.codes if item.question == question)
+
+
+class IncidentCode(Base):
+    """One answer to a several-answers question (incident types, impact, ...)."""
+
+    __tablename__ = "incident_code"
+    __table_args__ = (
+        UniqueConstraint("incident_id", "question", "code"),
+        Index("ix_incident_code_question_code", "question", "code"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id", ondelete="CASCADE"))
+    question: Mapped[str] = mapped_column(String(32))
+    code: Mapped[str] = mapped_column(String(64))
+
+    incident: Mapped[Incident] = relationship(back_populates="codes")

@@ -1,0 +1,279 @@
+"""The report form under every kind of input: nothing typed is lost, nothing answers 500."""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+import tempfile
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from PIL import Image
+from sqlalchemy import func, select
+from werkzeug import formparser
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
+
+from app.codebook import current_codebook
+from app.extensions import db
+from app.models import Attachment, Base, Report
+from tests.factories import report_form_data
+from tests.functional.conftest import open_form, post_report, receipt_code
+
+REQUIRED = [q.id for q in current_codebook().questions.values() if q.required and q.show_if is None]
+
+
+def report_count(app: Flask) -> int:
+    with app.app_context():
+        return int(db.session.scalar(select(func.count(Report.id))) or 0)
+
+
+def png(size: tuple[int, int] = (40, 30)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (10, 120, 90)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("question", REQUIRED)
+def test_each_missing_required_answer_is_shown_and_nothing_is_lost(
+    intake_app: Flask, question: str
+) -> None:
+    client = intake_app.test_client()
+    description = "Mein Text bleibt erhalten – auch mit <Zeichen> & Umlauten."
+    changes: dict[str, Any] = {"description": description, question: None}
+    response = post_report(client, report_form_data(**changes))
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert 'class="error-summary" role="alert"' in html
+    assert re.search(rf'id="{question}(-0)?"[^>]*aria-invalid="true"|aria-invalid="true"[^>]*'
+                     rf'id="{question}(-0)?"', html), question  # fmt: skip
+    if question != "description":
+        assert "Mein Text bleibt erhalten – auch mit &lt;Zeichen&gt; &amp; Umlauten." in html
+    if question != "land":
+        assert '<option selected value="sn">' in html
+    if question != "role":
+        assert re.search(r'checked[^>]*value="affected"|value="affected"[^>]*checked', html)
+    assert report_count(intake_app) == 0
+
+
+def test_english_form_speaks_english(intake_app: Flask) -> None:
+    client = intake_app.test_client()
+    response = post_report(client, report_form_data(role=None), lang="en")
+    html = response.get_data(as_text=True)
+    assert "Please check these answers" in html
+    assert "Please choose an answer." in html
+    ok = post_report(client, report_form_data(), lang="en")
+    assert ok.status_code == 200
+    assert "This is your code:" in ok.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"description": "x" * 20000},
+        {"description": "A\x00B"},
+        {"land": "zz"},
+        {"incident_types": ["nonsense"]},
+        {"role": "affected\u202e"},
+        {"incident_date": "2026-99-99"},
+        {"incident_date": "'; DROP TABLE report; --"},
+        {"contact_email": "@@@"},
+        {"online_link": "https://ex ample.org", "place_type": "online", "platform": "x_twitter"},
+        {"consent_special_categories": None},
+    ],
+)
+def test_hostile_input_gets_a_clear_4xx(intake_app: Flask, changes: dict[str, Any]) -> None:
+    response = post_report(intake_app.test_client(), report_form_data(**changes))
+    assert response.status_code == 422
+    assert 'role="alert"' in response.get_data(as_text=True)
+    assert report_count(intake_app) == 0
+
+
+def test_script_in_text_comes_back_escaped(intake_app: Flask) -> None:
+    script = "<script>alert(1)</script>"
+    response = post_report(intake_app.test_client(), report_form_data(description=script,
+                                                                      role=None))  # fmt: skip
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert script not in html
+
+
+def test_tampered_form_token_keeps_what_was_typed(intake_app: Flask) -> None:
+    client = intake_app.test_client()
+    tokens = open_form(client)
+    tokens["form_token"] = tokens["form_token"][:-3] + "abc"
+    response = post_report(client, report_form_data(description="Bitte nicht verlieren"),
+                           tokens=tokens)  # fmt: skip
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "Bitte nicht verlieren" in html
+    assert 'role="alert"' in html
+    assert report_count(intake_app) == 0
+
+
+def test_missing_csrf_token_keeps_what_was_typed(intake_app: Flask) -> None:
+    client = intake_app.test_client()
+    tokens = open_form(client)
+    del tokens["csrf_token"]
+    response = post_report(client, report_form_data(description="Noch da"), tokens=tokens)
+    assert response.status_code == 400
+    assert "Noch da" in response.get_data(as_text=True)
+    retry = post_report(client, report_form_data())  # with a fresh token it goes through
+    assert retry.status_code == 200
+
+
+def test_honeypot_refuses_politely(intake_app: Flask) -> None:
+    client = intake_app.test_client()
+    response = post_report(client, report_form_data(website="http://spam.example"))
+    assert response.status_code == 400
+    assert "leer" in response.get_data(as_text=True)
+    assert report_count(intake_app) == 0
+
+
+def test_too_fast_is_refused_and_kept(intake_app: Flask) -> None:
+    intake_app.config["INTAKE_MIN_FILL_SECONDS"] = 60
+    response = post_report(intake_app.test_client(), report_form_data(description="Schnell"))
+    assert response.status_code == 400
+    assert "Schnell" in response.get_data(as_text=True)
+    assert report_count(intake_app) == 0
+
+
+def test_rate_limit_answers_429_and_keeps_the_text(intake_app: Flask) -> None:
+    intake_app.config["REPORT_RATE_LIMIT"] = "2 per hour"
+    client = intake_app.test_client()
+    environ = {"REMOTE_ADDR": "198.51.100.77"}
+    statuses = []
+    for n in range(3):
+        tokens = open_form(client)
+        response = client.post(
+            "/de/report", data={**tokens, **report_form_data(description=f"Versuch {n}")},
+            environ_base=environ,
+        )  # fmt: skip
+        statuses.append(response.status_code)
+    assert statuses == [200, 200, 429]
+    assert "Versuch 2" in response.get_data(as_text=True)
+    assert report_count(intake_app) == 2
+
+
+def test_images_are_cleaned_sealed_and_counted(intake_app: Flask) -> None:
+    client = intake_app.test_client()
+    data = report_form_data()
+    data["images"] = [(io.BytesIO(png()), "beweis.png"), (io.BytesIO(png((8, 8))), "zwei.png")]
+    response = post_report(client, data)
+    assert response.status_code == 200
+    with intake_app.app_context():
+        assert db.session.scalar(select(func.count(Attachment.id))) == 2
+
+
+def test_a_non_image_is_refused_with_its_name(intake_app: Flask) -> None:
+    data = report_form_data(description="Text bleibt")
+    data["images"] = [(io.BytesIO(b"<html><script>x</script></html>"), "seite.png")]
+    response = post_report(intake_app.test_client(), data)
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "„seite.png“ ist kein Bild." in html
+    assert "noch einmal aus" in html  # the person is told to choose the images again
+    assert "Text bleibt" in html
+
+
+def test_more_than_five_images_are_refused(intake_app: Flask) -> None:
+    data = report_form_data()
+    data["images"] = [(io.BytesIO(png()), f"{n}.png") for n in range(6)]
+    response = post_report(intake_app.test_client(), data)
+    assert response.status_code == 422
+    assert "höchstens 5 Bilder" in response.get_data(as_text=True)
+
+
+def test_an_oversized_body_gets_the_friendly_413(intake_app: Flask) -> None:
+    intake_app.config["MAX_CONTENT_LENGTH"] = 50_000
+    data = report_form_data()
+    data["images"] = [(io.BytesIO(b"\0" * 60_000), "gross.png")]
+    response = post_report(intake_app.test_client(), data)
+    assert response.status_code == 413
+    assert "größer als erlaubt" in response.get_data(as_text=True)
+
+
+def test_uploads_never_touch_the_disk(intake_app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Werkzeug would spool an upload over 500 KB to a temporary file; ours stays in memory."""
+    client = intake_app.test_client()
+    tokens = open_form(client)
+    data: dict[str, Any] = {**tokens, **report_form_data()}
+    photo = png((900, 700))
+    padded = photo + b"\0" * (700_000 - len(photo))  # trailing bytes after the PNG's end
+    data["images"] = FileStorage(io.BytesIO(padded), filename="gross.png")
+    boundary, body = encode_multipart(data)  # built in memory, not by the test client's spool
+
+    def refuse(*args: object, **kwargs: object) -> object:
+        raise AssertionError("an upload went to a temporary file")
+
+    for module in (tempfile, formparser):
+        for name in ("TemporaryFile", "SpooledTemporaryFile", "NamedTemporaryFile", "mkstemp"):
+            if hasattr(module, name):
+                monkeypatch.setattr(module, name, refuse)
+    response = client.post(
+        "/de/report", data=body, content_type=f"multipart/form-data; boundary={boundary}"
+    )
+    assert len(body) > 600_000
+    assert response.status_code == 200
+    with intake_app.app_context():
+        assert db.session.scalar(select(func.count(Attachment.id))) == 1
+
+
+def test_no_client_address_in_any_table_or_log(
+    intake_app: Flask, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    address = "203.0.113.199"
+    client = intake_app.test_client()
+    environ = {"REMOTE_ADDR": address}
+    page = client.get("/de/report", environ_base=environ)
+    html = page.get_data(as_text=True)
+    tokens = {
+        name: re.search(rf'name="{name}"[^>]*value="([^"]*)"', html).group(1)  # type: ignore[union-attr]
+        for name in ("csrf_token", "form_token")
+    }
+    response = client.post("/de/report", data={**tokens, **report_form_data()},
+                           environ_base=environ, headers={"X-Forwarded-For": address})  # fmt: skip
+    assert response.status_code == 200
+    code = receipt_code(response)
+    csrf = tokens["csrf_token"]
+    client.post("/de/report/status", data={"csrf_token": csrf, "code": code}, environ_base=environ)
+    with intake_app.app_context():
+        for table in Base.metadata.sorted_tables:
+            for row in db.session.execute(select(table)):
+                assert address not in repr(row), table.name
+    assert address not in caplog.text
+
+
+FIELD_VALUES = st.one_of(
+    st.text(max_size=300),
+    st.lists(st.text(max_size=40), max_size=4),
+    st.sampled_from(["", "y", "sn", "online", "other", "2026-01-01", "13.13.2026", "\x00"]),
+)
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    changes=st.dictionaries(
+        st.sampled_from([*current_codebook().questions, "website", "unknown_field"]),
+        FIELD_VALUES,
+        max_size=8,
+    )
+)
+def test_fuzzed_forms_never_break_the_server(intake_app: Flask, changes: dict[str, Any]) -> None:
+    client: FlaskClient = intake_app.test_client()
+    data = report_form_data()
+    data.update(changes)
+    data.pop("images", None)
+    response = post_report(client, data)
+    assert response.status_code in {200, 400, 422}

@@ -1,0 +1,148 @@
+"""Report, keep the receipt, come back, read and answer a message — as a person would."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from app.crypto import keyring
+from app.crypto.reports import mailbox_key_for_staff, open_report
+from app.extensions import db
+from app.intake import followup
+from app.models import Incident, Message, Report, StatusSession
+from tests.factories import report_form_data
+from tests.functional.conftest import hidden_value, open_form, post_report, receipt_code
+
+
+def count(model: type) -> int:
+    return int(db.session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def test_a_person_reports_keeps_the_code_and_follows_up(intake_app: Flask) -> None:
+    client = intake_app.test_client()
+    form_page = client.get("/de/report")
+    assert form_page.headers["Cache-Control"] == "no-store"
+    set_cookie = form_page.headers.get("Set-Cookie", "")
+    assert "HttpOnly" in set_cookie
+    assert "SameSite=Strict" in set_cookie
+    assert "Expires" not in set_cookie  # the CSRF session ends with the browser
+
+    response = post_report(client, report_form_data())
+    assert response.status_code == 200, response.get_data(as_text=True)[:2000]
+    code = receipt_code(response)
+    assert re.fullmatch(r"([0-9A-Z]{4}-){4}[0-9A-Z]{4}", code)
+    assert response.headers["Cache-Control"] == "no-store"
+    html = response.get_data(as_text=True)
+    assert "nicht wiederhergestellt" in html
+
+    # The receipt asks for confirmation before it lets the person go.
+    form_token = hidden_value(html, "form_token")
+    csrf = hidden_value(html, "csrf_token")
+    refused = client.post("/de/report/receipt", data={"csrf_token": csrf, "form_token": form_token})
+    assert refused.status_code == 422
+    assert receipt_code(refused) == code
+    kept = client.post(
+        "/de/report/receipt", data={"csrf_token": csrf, "form_token": form_token, "kept": "y"}
+    )
+    assert kept.status_code == 303
+    assert client.get(kept.headers["Location"]).status_code == 200
+
+    with intake_app.app_context():
+        report = db.session.scalars(select(Report)).one()
+        incident = db.session.scalars(select(Incident)).one()
+        assert incident.report_id == report.id
+        assert incident.most_severe_type == "threat"
+        assert incident.codes_for("incident_types") == ["threat", "verbal_abuse"]
+        where = (incident.land, incident.town, incident.place_type)
+        assert where == ("sn", "leipzig", "public_transport")
+        assert incident.date_from == incident.date_to == dt.date(2026, 11, 1)
+        assert report.codebook_version == incident.codebook_version
+        unlocked = keyring.unlock_with_recovery(intake_app.config["TEST_RECOVERY_KEY"])
+        opened = open_report(report, unlocked)
+        assert opened.fields["description"].startswith("In der Straßenbahn")
+        # A moderator writes to the reporter (the moderation UI comes later; its service now).
+        followup.add_message(
+            report, mailbox_key_for_staff(report, unlocked), "Wann genau war das?",
+            author=followup.STAFF, kind="message", today=dt.date(2026, 11, 27),
+        )  # fmt: skip
+        db.session.commit()
+
+    # Later, on another device: only the code.
+    later = intake_app.test_client()
+    page = later.get("/en/report/status")
+    csrf = hidden_value(page.get_data(as_text=True), "csrf_token")
+    typed = " " + code.lower().replace("-", " ") + " "
+    opened_page = later.post("/en/report/status", data={"csrf_token": csrf, "code": typed})
+    assert opened_page.status_code == 303
+    assert "code" not in opened_page.headers["Location"].lower()
+    status = later.get("/en/report/status")
+    html = status.get_data(as_text=True)
+    assert status.headers["Cache-Control"] == "no-store"
+    assert "Received" in html
+    assert "Wann genau war das?" in html
+
+    answered = later.post(
+        "/en/report/status/message",
+        data={"csrf_token": csrf, "text": "Gegen 18 Uhr, Linie 11.", "kind": "message"},
+    )
+    assert answered.status_code == 303
+    assert "Gegen 18 Uhr, Linie 11." in later.get("/en/report/status").get_data(as_text=True)
+    with intake_app.app_context():
+        assert count(Message) == 2
+
+    deletion = later.post("/en/report/status/delete", data={"csrf_token": csrf})
+    assert deletion.status_code == 422
+    deletion = later.post("/en/report/status/delete", data={"csrf_token": csrf, "confirm": "y"})
+    assert deletion.status_code == 303
+    with intake_app.app_context():
+        assert db.session.scalars(select(Report)).one().deletion_requested_on is not None
+
+    left = later.post("/en/report/status/leave", data={"csrf_token": csrf})
+    assert left.status_code == 303
+    with intake_app.app_context():
+        assert count(StatusSession) == 0
+    after = later.get("/en/report/status").get_data(as_text=True)
+    assert "Wann genau war das?" not in after
+
+
+def test_a_second_post_of_the_same_form_creates_no_second_report(intake_app: Flask) -> None:
+    client = intake_app.test_client()
+    tokens = open_form(client)
+    first = post_report(client, report_form_data(), tokens=tokens)
+    second = post_report(client, report_form_data(), tokens=tokens)
+    assert first.status_code == second.status_code == 200
+    assert receipt_code(first) == receipt_code(second)  # the code is not lost on a reload
+    with intake_app.app_context():
+        assert count(Report) == 1
+        assert count(Incident) == 1
+    third = post_report(client, report_form_data())  # a new form is a new report
+    assert receipt_code(third) != receipt_code(first)
+
+
+def test_a_wrong_code_gets_one_answer_whatever_it_is(browser_like: FlaskClient) -> None:
+    csrf = hidden_value(browser_like.get("/de/report/status").get_data(as_text=True), "csrf_token")
+    answers = set()
+    for typed in ("AAAA-AAAA-AAAA-AAAA-AAAA", "short", "", "ÜÜÜÜ", "x" * 500):
+        response = browser_like.post("/de/report/status", data={"csrf_token": csrf, "code": typed})
+        assert response.status_code == 404
+        text = response.get_data(as_text=True)
+        answers.add(re.sub(r'value="[^"]*"', "", text))
+    assert len(answers) == 1  # never a hint whether a code exists
+
+
+def test_status_needs_the_session_and_forgets_it_when_idle(intake_app: Flask) -> None:
+    client = intake_app.test_client()
+    code = receipt_code(post_report(client, report_form_data()))
+    csrf = hidden_value(client.get("/de/report/status").get_data(as_text=True), "csrf_token")
+    for action in ("message", "delete"):
+        response = client.post(f"/de/report/status/{action}", data={"csrf_token": csrf})
+        assert response.status_code == 303  # back to the code form
+    client.post("/de/report/status", data={"csrf_token": csrf, "code": code})
+    with client.session_transaction() as session:
+        session["status"] = {**session["status"], "seen": session["status"]["seen"] - 16 * 60}
+    html = client.get("/de/report/status").get_data(as_text=True)
+    assert 'name="code"' in html

@@ -1,0 +1,190 @@
+"""The codebook's rules for one submission, shared by the form and the partner API."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from app.codebook import current_codebook
+from app.intake.answers import (
+    InvalidAnswers,
+    has_forbidden_characters,
+    month_end,
+    parse_answers,
+    parse_date,
+    parse_month,
+)
+from tests.factories import TODAY, report_form_data
+
+
+@pytest.fixture(autouse=True)
+def request_context(app: Flask) -> Any:
+    with app.test_request_context("/de/report"):
+        yield
+
+
+def errors_for(**changes: Any) -> dict[str, str]:
+    with pytest.raises(InvalidAnswers) as caught:
+        parse_answers(current_codebook(), report_form_data(**changes), TODAY)
+    return caught.value.errors
+
+
+def test_the_sample_is_valid_and_split_into_clear_and_sealed() -> None:
+    answers = parse_answers(current_codebook(), report_form_data(), TODAY)
+    assert answers.choices["land"] == "sn"
+    assert answers.multi["incident_types"] == ["verbal_abuse", "threat"]
+    assert answers.dates == {"incident_date": dt.date(2026, 11, 1)}
+    assert answers.flags["consent_special_categories"] is True
+    assert set(answers.texts) == {"description", "district", "perpetrator_description"}
+    assert "Straßenbahn" not in repr(answers)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-03-01", dt.date(2026, 3, 1)),
+        ("1.3.2026", dt.date(2026, 3, 1)),
+        ("01.03.2026", dt.date(2026, 3, 1)),
+        ("2026-02-30", None),
+        ("31.04.2026", None),
+        ("2026/03/01", None),
+        ("gestern", None),
+        ("", None),
+    ],
+)
+def test_dates_in_iso_or_german_form(text: str, expected: dt.date | None) -> None:
+    assert parse_date(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-03", dt.date(2026, 3, 1)),
+        ("3.2026", dt.date(2026, 3, 1)),
+        ("03/2026", dt.date(2026, 3, 1)),
+        ("2026-13", None),
+        ("März 2026", None),
+    ],
+)
+def test_months(text: str, expected: dt.date | None) -> None:
+    assert parse_month(text) == expected
+
+
+def test_month_end() -> None:
+    assert month_end(dt.date(2024, 2, 1)) == dt.date(2024, 2, 29)
+
+
+def test_required_questions_are_named() -> None:
+    for question in ("role", "date_kind", "land", "place_type", "incident_types", "description",
+                     "target", "consent_special_categories"):  # fmt: skip
+        assert question in errors_for(**{question: None}), question
+
+
+@pytest.mark.parametrize(
+    ("kind", "needed"),
+    [("exact", "incident_date"), ("month", "incident_month"), ("period", "period_start")],
+)
+def test_date_questions_are_required_only_for_their_kind(kind: str, needed: str) -> None:
+    errors = errors_for(date_kind=kind, incident_date=None)
+    assert needed in errors
+    assert set(errors) <= {"incident_date", "incident_month", "period_start", "period_end"}
+
+
+def test_period_must_not_end_before_it_starts() -> None:
+    errors = errors_for(date_kind="period", period_start="2026-05-10", period_end="2026-05-01")
+    assert "period_end" in errors
+
+
+def test_future_and_ancient_dates_are_refused() -> None:
+    assert "incident_date" in errors_for(incident_date="2027-01-01")
+    assert "incident_date" in errors_for(incident_date="1989-12-31")
+
+
+def test_online_incidents_need_a_platform_and_a_real_link() -> None:
+    assert "platform" in errors_for(place_type="online")
+    errors = errors_for(place_type="online", platform="telegram", online_link="javascript:alert(1)")
+    assert "online_link" in errors
+
+
+def test_hidden_questions_are_dropped_even_when_filled() -> None:
+    answers = parse_answers(
+        current_codebook(),
+        report_form_data(town_other="Geheimdorf", platform="tiktok", why_not=None),
+        TODAY,
+    )
+    assert "town_other" not in answers.texts  # only asked when the town is "other"
+    assert "platform" not in answers.choices  # only asked for online incidents
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"land": "xx"},
+        {"role": "<script>alert(1)</script>"},
+        {"incident_types": ["verbal_abuse", "made_up"]},
+        {"role": ["affected", "witness"]},
+        {"description": ["a", "b"]},
+        {"description": 42},
+        {"description": "x" * 10001},
+        {"description": "Text\x00mit Nullbyte"},
+        {"description": "Text mit \u202eumgedrehter Schrift"},
+        {"contact_email": "not an address"},
+        {"incident_types": {"a": 1}},
+    ],
+)
+def test_hostile_or_wrong_values_get_a_message(changes: dict[str, Any]) -> None:
+    errors = errors_for(**changes)
+    (question,) = changes
+    assert question in errors
+    assert errors[question]
+
+
+def test_script_tags_in_free_text_are_kept_as_text() -> None:
+    text = "<script>alert('x')</script> und <b>fett</b>"
+    answers = parse_answers(current_codebook(), report_form_data(description=text), TODAY)
+    assert answers.texts["description"] == text  # stored sealed; escaped whenever shown
+
+
+def test_line_breaks_survive_and_crlf_is_normalised() -> None:
+    answers = parse_answers(
+        current_codebook(), report_form_data(description="Zeile 1\r\nZeile 2\tEnde"), TODAY
+    )
+    assert answers.texts["description"] == "Zeile 1\nZeile 2\tEnde"
+
+
+@pytest.mark.parametrize(("text", "bad"), [("ok\n\t", False), ("a\x07b", True), ("\u200b", True)])
+def test_forbidden_characters(text: str, bad: bool) -> None:
+    assert has_forbidden_characters(text) is bad
+
+
+def test_consent_accepts_checkbox_and_json_forms() -> None:
+    for value in (True, "y", "on", "true", "1"):
+        answers = parse_answers(
+            current_codebook(), report_form_data(consent_special_categories=value), TODAY
+        )
+        assert answers.flags["consent_special_categories"] is True
+    for value in (False, "n", "", "off"):
+        assert "consent_special_categories" in errors_for(consent_special_categories=value)
+
+
+def test_every_answer_of_every_choice_question_is_accepted() -> None:
+    codebook = current_codebook()
+    visible_for: dict[str, dict[str, Any]] = {
+        "platform": {"place_type": "online"},
+        "why_not": {"reported_elsewhere": ["none"]},
+    }
+    for question in codebook.questions.values():
+        for code in question.codes:
+            value: Any = [code] if question.kind == "multi" else code
+            # A platform is required once the place is online; elsewhere it is dropped.
+            changes: dict[str, Any] = {"platform": "facebook", **visible_for.get(question.id, {}),
+                       question.id: value}  # fmt: skip
+            if question.id == "date_kind":
+                changes.update(incident_month="2026-10", period_start="2026-09-01",
+                               period_end="2026-09-30")  # fmt: skip
+            answers = parse_answers(codebook, report_form_data(**changes), TODAY)
+            stored = answers.multi.get(question.id) or [answers.choices.get(question.id, "")]
+            assert code in stored, (question.id, code)
