@@ -58,6 +58,7 @@ class ReportStatus:
     submitted_on: dt.date
     deletion_requested_on: dt.date | None
     messages: list[ShownMessage]
+    images: int
 
 
 class StatusClosed(LookupError):
@@ -147,6 +148,7 @@ def report_status(report: Report, mailbox_key: ReportKey) -> ReportStatus:
         submitted_on=report.submitted_on,
         deletion_requested_on=report.deletion_requested_on,
         messages=messages,
+        images=len(report.attachments),
     )
 
 

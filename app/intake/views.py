@@ -97,13 +97,18 @@ def _render_receipt(signed_token: str | None, error: str | None = None, status: 
 
 def _evidence(form: ReportFormBase) -> list[Evidence] | None:
     """The uploaded images, cleaned; None (with messages on the field) if any is refused."""
-    question = form.codebook.question("images")
     uploads: list[FileStorage] = [f for f in (form.images.data or []) if f and f.filename]
-    if len(uploads) > (question.max_files or 0):
-        form.images.errors = [
-            _("Bitte wählen Sie höchstens %(count)s Bilder.", count=question.max_files)
-        ]
+    evidence, problems = clean_images(uploads, form.codebook.question("images").max_files or 0)
+    if problems:
+        form.images.errors = problems
         return None
+    return evidence
+
+
+def clean_images(uploads: list[FileStorage], max_files: int) -> tuple[list[Evidence], list[str]]:
+    """Re-encode each upload in memory; the messages name every refused file."""
+    if len(uploads) > max_files:
+        return [], [_("Bitte wählen Sie höchstens %(count)s Bilder.", count=max_files)]
     evidence, problems = [], []
     for upload in uploads:
         name = (upload.filename or "")[:200]
@@ -117,10 +122,7 @@ def _evidence(form: ReportFormBase) -> list[Evidence] | None:
             problems.append(str(IMAGE_MESSAGES[rejected.reason]) % {"name": name})
             continue
         evidence.append(Evidence(image, name))
-    if problems:
-        form.images.errors = problems
-        return None
-    return evidence
+    return evidence, problems
 
 
 @bp.route(f"{LANG_PREFIX}/report", methods=["GET", "POST"])
@@ -305,6 +307,23 @@ def followup_text_problem(text: str) -> str | None:
     if has_forbidden_characters(text):
         return str(_("Der Text enthält unzulässige Steuerzeichen. Bitte entfernen Sie sie."))
     return None
+
+
+@bp.post(f"{LANG_PREFIX}/report/status/evidence")
+def status_evidence() -> Any:
+    opened = _require_open()
+    if isinstance(opened, WerkzeugResponse):
+        return opened
+    report, mailbox_key = opened
+    uploads = [f for f in request.files.getlist("images") if f and f.filename]
+    evidence, problems = clean_images(uploads, current_codebook().question("images").max_files or 0)
+    if not uploads:
+        problems = [_("Bitte wählen Sie mindestens ein Bild aus.")]
+    if problems:
+        shown = followup.report_status(report, mailbox_key)
+        return render_template("intake/status.html", status=shown, evidence_errors=problems), 422
+    followup.add_evidence(report, mailbox_key, evidence)
+    return redirect(url_for("intake.status", done="evidence"), 303)
 
 
 @bp.post(f"{LANG_PREFIX}/report/status/delete")

@@ -1,5 +1,6 @@
 """SQLAlchemy 2 typed models, one module per aggregate; imported here so Alembic sees them all."""
 
+from app.models.api_token import ApiToken
 from app.models.audit import AuditEvent
 from app.models.base import Base
 from app.models.incident import Incident, IncidentCode
@@ -14,6 +15,7 @@ from app.models.report import (
 )
 
 __all__ = [
+    "ApiToken",
     "Attachment",
     "AuditEvent",
     "Base",

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
+import secrets
+from pathlib import Path
 
 from flask import Flask
 from flask.testing import FlaskClient
+from PIL import Image
 from sqlalchemy import func, select
 
 from app.crypto import keyring
 from app.crypto.reports import mailbox_key_for_staff, open_report
 from app.extensions import db
 from app.intake import followup
-from app.models import Incident, Message, Report, StatusSession
+from app.models import Base, Incident, Message, Report, StatusSession
 from tests.factories import report_form_data
 from tests.functional.conftest import hidden_value, open_form, post_report, receipt_code
 
@@ -146,3 +150,89 @@ def test_status_needs_the_session_and_forgets_it_when_idle(intake_app: Flask) ->
         session["status"] = {**session["status"], "seen": session["status"]["seen"] - 16 * 60}
     html = client.get("/de/report/status").get_data(as_text=True)
     assert 'name="code"' in html
+
+
+def _open_status(client: FlaskClient, code: str) -> str:
+    csrf = hidden_value(client.get("/de/report/status").get_data(as_text=True), "csrf_token")
+    opened = client.post("/de/report/status", data={"csrf_token": csrf, "code": code})
+    assert opened.status_code == 303
+    return csrf
+
+
+def test_evidence_added_later_is_sealed_under_the_mailbox_key(intake_app: Flask) -> None:
+    client = intake_app.test_client()
+    code = receipt_code(post_report(client, report_form_data()))
+    csrf = _open_status(client, code)
+    refused = client.post(
+        "/de/report/status/evidence",
+        data={"csrf_token": csrf, "images": [(io.BytesIO(b"kein Bild"), "notiz.txt")]},
+        content_type="multipart/form-data",
+    )
+    assert refused.status_code == 422
+    assert "„notiz.txt“ ist kein Bild." in refused.get_data(as_text=True)
+    empty = client.post("/de/report/status/evidence", data={"csrf_token": csrf},
+                        content_type="multipart/form-data")  # fmt: skip
+    assert empty.status_code == 422
+    image = io.BytesIO()
+    Image.new("RGB", (20, 20), (1, 2, 3)).save(image, format="WEBP")
+    image.seek(0)
+    added = client.post(
+        "/de/report/status/evidence",
+        data={"csrf_token": csrf, "images": [(image, "später.webp")]},
+        content_type="multipart/form-data",
+    )
+    assert added.status_code == 303
+    assert "1 Bild ist bei Ihrer Meldung gespeichert." in client.get("/de/report/status").get_data(
+        as_text=True
+    )
+    with intake_app.app_context():
+        report = db.session.scalars(select(Report)).one()
+        (attachment,) = report.attachments
+        assert attachment.sealed_with == "mailbox"
+        unlocked = keyring.unlock_with_recovery(intake_app.config["TEST_RECOVERY_KEY"])
+        (opened,) = open_report(report, unlocked).attachments
+        assert opened.mime_type == "image/webp"
+        assert opened.original_name == "später.webp"
+
+
+def test_wrong_codes_are_rate_limited(intake_app: Flask) -> None:
+    intake_app.config["STATUS_RATE_LIMIT"] = "3 per 15 minutes"
+    client = intake_app.test_client()
+    csrf = hidden_value(client.get("/de/report/status").get_data(as_text=True), "csrf_token")
+    environ = {"REMOTE_ADDR": "192.0.2.44"}
+    statuses = [
+        client.post(
+            "/de/report/status",
+            data={"csrf_token": csrf, "code": f"WRONG{n}"},
+            environ_base=environ,
+        ).status_code  # fmt: skip
+        for n in range(4)
+    ]
+    assert statuses == [404, 404, 404, 429]
+    refused = client.post("/de/report/status", data={"csrf_token": csrf, "code": "x"},
+                          environ_base=environ)  # fmt: skip
+    assert "Zu viele Versuche" in refused.get_data(as_text=True)
+
+
+def test_the_form_path_leaves_no_plaintext_on_disk(intake_app: Flask) -> None:
+    """The canary again, this time through the real form post."""
+    canary = f"Formularkanarienvogel{secrets.token_hex(8)}"
+    data = report_form_data(
+        description=f"Beschreibung {canary}", district=f"Viertel {canary}",
+        perpetrator_description=f"Täter {canary}", contact_email=f"{canary}@example.org",
+    )  # fmt: skip
+    image = io.BytesIO()
+    Image.new("RGB", (30, 30), (9, 9, 9)).save(image, format="PNG")
+    image.seek(0)
+    data["images"] = [(image, f"{canary}.png")]
+    response = post_report(intake_app.test_client(), data)
+    assert response.status_code == 200
+    spellings = [canary.encode(), canary.encode("utf-16-le"), canary.encode().hex().encode()]
+    for path in Path(intake_app.instance_path).rglob("*"):
+        if path.is_file():
+            content = path.read_bytes()
+            assert not any(spelling in content for spelling in spellings), path
+    with intake_app.app_context():
+        for table in Base.metadata.sorted_tables:
+            for row in db.session.execute(select(table)):
+                assert canary not in repr(row), table.name
