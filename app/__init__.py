@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.config import check_config, config_class_for
 from app.requests import InMemoryUploadsRequest
@@ -44,6 +45,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config["ENV_NAME"] = env_name
     check_config(app.config)
     _configure_database(app)
+    hops = int(app.config["PROXY_HOPS"])
+    if hops:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops
+        )
 
     register_extensions(app)
     register_blueprints(app)

@@ -38,6 +38,9 @@ class BaseConfig:
     STATUS_IDLE_MINUTES = 15
     STATUS_SESSION_HOURS = 2
     RATELIMIT_HEADERS_ENABLED = False
+    # Reverse proxies in front of the app (e.g. 1 for nginx): their X-Forwarded-For/-Proto are
+    # trusted so that rate limits see clients, not the proxy, and HTTPS is recognised.
+    PROXY_HOPS = 0
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Strict"
     SESSION_COOKIE_SECURE = True

@@ -3,6 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from flask import request
 
 from app import create_app
 from app.config import DEVELOPMENT_RECEIPT_SECRET, DEVELOPMENT_SECRET_KEY, ConfigurationError
@@ -106,3 +107,22 @@ def test_postgresql_urls_use_psycopg3(
     monkeypatch.setenv("MELDEPORTAL_ENV", "development")
     monkeypatch.setenv("MELDEPORTAL_DATABASE_URL", given)
     assert create_app().config["SQLALCHEMY_DATABASE_URI"] == expected
+
+
+def test_behind_a_proxy_the_forwarded_client_and_https_are_used(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("MELDEPORTAL_ENV", "development")
+    app = create_app({"PROXY_HOPS": 1})
+    seen: dict[str, object] = {}
+
+    @app.get("/probe")
+    def probe() -> str:
+        seen.update(addr=request.remote_addr, secure=request.is_secure)
+        return "ok"
+
+    response = app.test_client().get(
+        "/probe", headers={"X-Forwarded-For": "192.0.2.9", "X-Forwarded-Proto": "https"}
+    )
+    assert seen == {"addr": "192.0.2.9", "secure": True}
+    assert "Strict-Transport-Security" in response.headers
