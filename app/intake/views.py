@@ -27,6 +27,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from app.codebook import current_codebook
 from app.crypto.attachments import sanitise_image
+from app.crypto.envelope import ReportKey
 from app.crypto.errors import ImageRejected
 from app.crypto.receipts import receipt_for_submission
 from app.crypto.reports import Evidence
@@ -37,6 +38,7 @@ from app.intake.answers import has_forbidden_characters
 from app.intake.forms import HONEYPOT_FIELD, ReportFormBase, report_form_class
 from app.intake.services import already_submitted, remember_submission, submit_report
 from app.intake.tokens import issue_form_token, read_form_token
+from app.models import Report
 
 IMAGE_MESSAGES = {
     "too_large": _l("Das Bild „%(name)s“ ist größer als 10 MB."),
@@ -233,7 +235,7 @@ def _forget() -> None:
     session.pop(STATUS_KEY, None)
 
 
-def _open_report() -> tuple[Any, Any] | None:
+def _open_report() -> tuple[Report, ReportKey] | None:
     ticket = _ticket()
     if ticket is None:
         _forget()
@@ -272,7 +274,7 @@ def status() -> Any:
     return render_template("intake/status.html", status=shown, notice=request.args.get("done"))
 
 
-def _require_open() -> tuple[Any, Any] | WerkzeugResponse:
+def _require_open() -> tuple[Report, ReportKey] | WerkzeugResponse:
     opened = _open_report()
     if opened is None:
         return redirect(url_for("intake.status"), 303)
