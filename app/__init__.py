@@ -90,11 +90,16 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from app.api import bp as api_bp
+    from app.extensions import csrf
     from app.intake import bp as intake_bp
     from app.pages import bp as pages_bp
 
     app.register_blueprint(pages_bp)
     app.register_blueprint(intake_bp)
+    app.register_blueprint(api_bp)
+    # Partners authenticate with a bearer token, not a browser session: no CSRF token to send.
+    csrf.exempt(api_bp)
 
 
 def register_security(app: Flask) -> None:

@@ -1,4 +1,4 @@
-"""Operator commands: `flask keys init|status|rotate|recover`."""
+"""Operator commands: `flask keys init|status|rotate|recover`, `flask tokens create|list|revoke`."""
 
 from __future__ import annotations
 
@@ -9,10 +9,12 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from app.api import tokens
 from app.crypto import keyring
 from app.crypto.errors import SealError
 from app.crypto.slots import KdfParams
 from app.extensions import db
+from app.models import ApiToken
 
 keys_cli = AppGroup("keys", help="The organisation key: create, inspect, rotate, recover.")
 
@@ -126,5 +128,80 @@ def recover(holder: str) -> None:
         click.echo(f"WARNING: {warning}", err=True)
 
 
+tokens_cli = AppGroup("tokens", help="Partner API tokens: create, list, revoke.")
+
+
+@tokens_cli.command("create")
+@click.option(
+    "--scope",
+    "scopes",
+    required=True,
+    multiple=True,
+    type=click.Choice(tokens.SCOPES),
+    help="What the token may do; give it more than once for several scopes.",
+)
+@click.option("--name", required=True, help="Who holds the token, e.g. the counselling office.")
+@click.option(
+    "--expires-in-days",
+    type=click.IntRange(1, 3650),
+    help="Refuse the token after this many days (default: no expiry).",
+)
+def create_token(scopes: tuple[str, ...], name: str, expires_in_days: int | None) -> None:
+    """Make a token and print it once, alone on the last line (for scripts)."""
+    today = _today()
+    expires_on = today + dt.timedelta(days=expires_in_days) if expires_in_days else None
+    try:
+        token, text = tokens.create_token(name, scopes, today=today, expires_on=expires_on)
+    except tokens.InvalidTokenRequest as error:
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    until = f"expires on {expires_on}" if expires_on else "no expiry"
+    click.echo(f"API token {token.id} created for {token.name} (scopes: {token.scopes}; {until}).")
+    click.echo("It is shown only now and stored only as a hash. Give it to the partner safely:")
+    click.echo(text)
+
+
+def _token_row(token: ApiToken) -> str:
+    return (
+        f"{token.id:<5} {token.prefix:<10} {token.scopes:<18} {token.created_on!s:<11} "
+        f"{token.expires_on or 'never'!s:<11} {token.revoked_on or '-'!s:<11} "
+        f"{token.last_used_on or 'never'!s:<11} {token.name}"
+    )
+
+
+@tokens_cli.command("list")
+def list_tokens() -> None:
+    """Every token with its prefix, scopes and dates (never the token itself)."""
+    found = tokens.all_tokens()
+    if not found:
+        click.echo(
+            "No API tokens yet. Make one with: flask tokens create --scope submit --name NAME"
+        )
+        return
+    click.echo(
+        f"{'ID':<5} {'PREFIX':<10} {'SCOPES':<18} {'CREATED':<11} {'EXPIRES':<11} "
+        f"{'REVOKED':<11} {'LAST USED':<11} NAME"
+    )
+    for token in found:
+        click.echo(_token_row(token))
+
+
+@tokens_cli.command("revoke")
+@click.argument("token_id", metavar="ID", type=int)
+def revoke_token(token_id: int) -> None:
+    """Refuse the token ID from now on (see `flask tokens list`)."""
+    token = db.session.get(ApiToken, token_id)
+    if token is None:
+        raise click.ClickException(f"no API token with id {token_id}")
+    if not tokens.revoke_token(token, _today()):
+        click.echo(
+            f"API token {token.id} ({token.prefix}…) was already revoked on {token.revoked_on}."
+        )
+        return
+    db.session.commit()
+    click.echo(f"API token {token.id} ({token.prefix}…, {token.name}) revoked.")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(keys_cli)
+    app.cli.add_command(tokens_cli)

@@ -15,9 +15,9 @@ class ApiToken(Base):
 
     The token itself is shown once and never stored: ``token_hash`` is its SHA-256, ``prefix``
     its first characters so operators can tell tokens apart. ``scopes`` is a space-separated
-    list such as ``"submit"``. The token is refused from ``expires_on`` and from
-    ``revoked_on`` on. ``last_used_on`` is the last day a request with it succeeded: a date only,
-    because an exact time could be matched against a report or a network log.
+    list such as ``"submit"``. The token is refused once revoked and from ``expires_on`` on.
+    ``last_used_on`` is the last day a request with it succeeded: a date only, because an exact
+    time could be matched against a report or a network log.
     """
 
     __tablename__ = "api_token"
@@ -40,7 +40,7 @@ class ApiToken(Base):
         return scope in self.scope_list
 
     def is_usable_on(self, day: dt.date) -> bool:
-        """Neither revoked nor expired on ``day``."""
-        if self.revoked_on is not None and self.revoked_on <= day:
+        """Not revoked (whatever the date) and not expired on ``day``."""
+        if self.revoked_on is not None:
             return False
         return self.expires_on is None or day < self.expires_on

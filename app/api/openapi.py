@@ -1,0 +1,280 @@
+"""The OpenAPI 3.1 document of the partner API, with the request schema made from the codebook.
+
+The codebook stays the single source: every question becomes a property of the report schema
+with its type, answer codes, length limit and condition, so the document cannot drift from the
+rules ``parse_answers`` applies. What a schema cannot say (a date in the future, a period that
+ends before it starts, an address that is not deliverable) still answers 422.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from typing import Any
+
+from app.codebook import Codebook, Question, current_codebook
+from app.config import DEFAULT_LANGUAGE, LANGUAGES
+
+OPENAPI_VERSION = "3.1.0"
+API_VERSION = "1.0.0"
+REPORTS_PATH = "/api/v1/reports"
+DOCUMENT_PATH = "/api/v1/openapi.json"
+# Questions the API does not take in this version (images need a multipart upload).
+NOT_IN_API = frozenset({"images"})
+# The receipt code as shown: five groups of four Crockford Base32 symbols.
+RECEIPT_PATTERN = "^[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){4}$"
+MONTH_PATTERN = "^[0-9]{4}-(0[1-9]|1[0-2])$"
+ERROR_SCHEMA = "#/components/schemas/Error"
+
+
+def _condition_text(question: Question) -> str:
+    condition = question.show_if
+    assert condition is not None  # noqa: S101 - only called for conditional questions
+    codes = " or ".join(f"`{code}`" for code in sorted(condition.any_of))
+    text = f"Read only when `{condition.question}` has the answer {codes}; ignored otherwise."
+    return f"{text} Required then." if question.required else text
+
+
+def _answer_schema(question: Question) -> dict[str, Any]:
+    """The JSON Schema of one question's answer, as the parser reads it."""
+    kind = question.kind
+    if kind in {"single", "select"}:
+        return {"type": "string", "enum": list(question.codes)}
+    if kind == "multi":
+        schema: dict[str, Any] = {
+            "type": "array",
+            "items": {"type": "string", "enum": list(question.codes)},
+            "uniqueItems": True,
+        }
+        if question.required:
+            schema["minItems"] = 1
+        return schema
+    if kind == "date":
+        return {"type": "string", "format": "date"}
+    if kind == "month":
+        return {"type": "string", "pattern": MONTH_PATTERN}
+    if kind in {"consent", "flag"}:
+        # A required consent must be given: false is refused like a missing answer.
+        return {"type": "boolean", "const": True} if question.required else {"type": "boolean"}
+    if kind in NOT_IN_API:
+        return {"not": {}}
+    schema = {"type": "string", "maxLength": question.max_length}
+    if question.required:
+        schema["minLength"] = 1
+    if kind == "email":
+        schema["format"] = "email"
+    if kind == "url":
+        schema.update(format="uri", pattern="^https?://")
+    return schema
+
+
+def _property(question: Question) -> dict[str, Any]:
+    schema = {"title": question.label.en, **_answer_schema(question)}
+    notes = []
+    if question.show_if is not None:
+        notes.append(_condition_text(question))
+    if question.id in NOT_IN_API:
+        notes.append("Not accepted by the API in this version: a body with this key answers 400.")
+    elif question.sealed:
+        notes.append("Stored sealed: only the moderation team can read it.")
+    if notes:
+        schema["description"] = " ".join(notes)
+    schema["x-codebook-kind"] = question.kind
+    schema["x-label-de"] = question.label.de
+    return schema
+
+
+def _required_when(question: Question, codebook: Codebook) -> dict[str, Any]:
+    """``if`` the condition holds ``then`` the question is required (JSON Schema 2020-12)."""
+    condition = question.show_if
+    assert condition is not None  # noqa: S101 - only called for conditional questions
+    codes = sorted(condition.any_of)
+    if codebook.question(condition.question).kind == "multi":
+        test: dict[str, Any] = {"contains": {"enum": codes}}
+    else:
+        test = {"enum": codes}
+    return {
+        "if": {"properties": {condition.question: test}, "required": [condition.question]},
+        "then": {"required": [question.id]},
+    }
+
+
+def report_schema(codebook: Codebook) -> dict[str, Any]:
+    """The request body of ``POST /api/v1/reports``: every codebook question, and ``language``."""
+    questions = list(codebook.questions.values())
+    properties = {question.id: _property(question) for question in questions}
+    properties["language"] = {
+        "title": "Language of the error messages",
+        "type": "string",
+        "enum": list(LANGUAGES),
+        "default": DEFAULT_LANGUAGE,
+    }
+    return {
+        "title": "Report",
+        "description": (
+            f"One report against codebook {codebook.version}: question id to answer. Choice "
+            "questions take answer codes (a list of codes where several answers are allowed), "
+            "consents true or false, dates YYYY-MM-DD, months YYYY-MM. Questions whose "
+            "condition does not hold are ignored."
+        ),
+        "type": "object",
+        "properties": properties,
+        "required": [q.id for q in questions if q.required and q.show_if is None],
+        "additionalProperties": False,
+        "allOf": [
+            _required_when(q, codebook) for q in questions if q.required and q.show_if is not None
+        ],
+    }
+
+
+def _error_response(description: str, schema: str = ERROR_SCHEMA) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": schema}}},
+    }
+
+
+def build_openapi(codebook: Codebook) -> dict[str, Any]:
+    """The whole document for ``codebook`` (a fresh dict on every call)."""
+    question_ids = [q.id for q in codebook.questions.values() if q.id not in NOT_IN_API]
+    return {
+        "openapi": OPENAPI_VERSION,
+        "info": {
+            "title": "Meldeportal partner API",
+            "version": API_VERSION,
+            "description": (
+                "Counselling offices send reports of anti-Muslim incidents on behalf of the "
+                "people they advise. Each report is checked against the same codebook as the "
+                "public form and sealed the same way. The answer carries the report's receipt "
+                "code: pass it on to the person, who can follow the report with it on the "
+                "status page. The code is shown only in this answer and never stored. Requests "
+                "are not logged with client addresses."
+            ),
+            "x-codebook": {"version": codebook.version, "hash": codebook.hash},
+        },
+        "paths": {
+            REPORTS_PATH: {
+                "post": {
+                    "operationId": "submitReport",
+                    "summary": "Submit one report",
+                    "security": [{"partnerToken": []}],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {"schema": {"$ref": "#/components/schemas/Report"}}
+                        },
+                    },
+                    "responses": {
+                        "201": {
+                            "description": "Stored and sealed. Pass the receipt code on.",
+                            "content": {
+                                "application/json": {
+                                    "schema": {"$ref": "#/components/schemas/Receipt"}
+                                }
+                            },
+                        },
+                        "400": _error_response(
+                            "Not a JSON object, unknown keys (listed in `unknown_fields`), "
+                            "`images`, or an unknown `language`."
+                        ),
+                        "401": {
+                            **_error_response(
+                                "No token, or one that is unknown, revoked, expired or "
+                                "without the scope `submit`."
+                            ),
+                            "headers": {
+                                "WWW-Authenticate": {
+                                    "schema": {"type": "string", "const": "Bearer"}
+                                }
+                            },
+                        },
+                        "413": _error_response("The body is larger than the API accepts."),
+                        "422": _error_response(
+                            "Answers the codebook refuses, with a message per question in the "
+                            "body's `language`.",
+                            "#/components/schemas/InvalidAnswers",
+                        ),
+                        "429": _error_response("Too many reports from this address; try later."),
+                        "default": _error_response("Any other error, in the same form."),
+                    },
+                }
+            },
+            DOCUMENT_PATH: {
+                "get": {
+                    "operationId": "getOpenApiDocument",
+                    "summary": "This document",
+                    "security": [],
+                    "responses": {
+                        "200": {
+                            "description": "The OpenAPI document of this API.",
+                            "content": {"application/json": {"schema": {"type": "object"}}},
+                        }
+                    },
+                }
+            },
+        },
+        "components": {
+            "securitySchemes": {
+                "partnerToken": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": (
+                        "A token `mp_…` from the operator (`flask tokens create --scope "
+                        "submit --name NAME`), sent as `Authorization: Bearer mp_…`."
+                    ),
+                }
+            },
+            "schemas": {
+                "Report": report_schema(codebook),
+                "Receipt": {
+                    "type": "object",
+                    "required": ["receipt_code", "codebook_version", "status_url"],
+                    "properties": {
+                        "receipt_code": {
+                            "type": "string",
+                            "pattern": RECEIPT_PATTERN,
+                            "description": "For the person only; shown once, never stored.",
+                        },
+                        "codebook_version": {"type": "string", "const": codebook.version},
+                        "status_url": {
+                            "type": "string",
+                            "description": "Path of the status page, in the body's language.",
+                        },
+                    },
+                    "additionalProperties": False,
+                },
+                "Error": {
+                    "type": "object",
+                    "required": ["error"],
+                    "properties": {
+                        "error": {
+                            "type": "string",
+                            "description": "e.g. bad_request, unauthorized, too_many_requests",
+                        },
+                        "message": {"type": "string"},
+                        "unknown_fields": {"type": "array", "items": {"type": "string"}},
+                    },
+                },
+                "InvalidAnswers": {
+                    "type": "object",
+                    "required": ["error", "fields"],
+                    "properties": {
+                        "error": {"type": "string", "const": "invalid"},
+                        "fields": {
+                            "type": "object",
+                            "propertyNames": {"enum": question_ids},
+                            "additionalProperties": {"type": "string"},
+                            "description": "Question id to a message for the person.",
+                        },
+                    },
+                    "additionalProperties": False,
+                },
+            },
+        },
+    }
+
+
+@cache
+def openapi_json() -> str:
+    """The document for the installed codebook, serialised once per process."""
+    return json.dumps(build_openapi(current_codebook()), ensure_ascii=False, indent=2)

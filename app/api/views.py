@@ -1,0 +1,203 @@
+"""Routes of the partner API: JSON in, JSON out — never an HTML page, never a cache.
+
+Each request commits once at its end (``app.database``) and only when it succeeded, so a refused
+report leaves nothing behind. No audit event and no log line is written per report: an exact time
+next to a report would date it more precisely than the report itself does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from flask import Response, abort, current_app, jsonify, request, url_for
+from flask_babel import force_locale
+from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.routing import RequestRedirect
+
+from app.api import bp
+from app.api.openapi import NOT_IN_API, openapi_json
+from app.api.tokens import SUBMIT, find_valid_token
+from app.codebook import Codebook, current_codebook
+from app.config import DEFAULT_LANGUAGE, LANGUAGES
+from app.crypto.receipts import new_receipt_code
+from app.extensions import db, limiter
+from app.intake.answers import Answers, InvalidAnswers, parse_answers
+from app.intake.services import submit_report
+
+# The longest valid report (about 16,000 characters of free text), every character escaped as
+# a JSON surrogate pair, stays under 200 KiB: a larger body is not a report.
+MAX_BODY_BYTES = 256 * 1024
+LANGUAGE_KEY = "language"
+# Unknown keys are named back to the sender, but never a flood of them.
+MAX_LISTED_KEYS = 20
+MAX_LISTED_KEY_LENGTH = 64
+
+
+class Refused(Exception):
+    """A request the API answers with a 4xx JSON body; raised by the helpers below."""
+
+    def __init__(self, status: int, body: dict[str, Any]) -> None:
+        super().__init__(body["error"])
+        self.status = status
+        self.body = body
+
+
+def _bad_request(message: str, **extra: Any) -> Refused:
+    return Refused(400, {"error": "bad_request", "message": message, **extra})
+
+
+def _today() -> dt.date:
+    return dt.datetime.now(dt.UTC).date()
+
+
+def _receipt_secret() -> bytes:
+    return str(current_app.config["RECEIPT_SECRET"]).encode()
+
+
+# --- Every response: JSON errors, no cache ------------------------------------------------------
+
+
+def json_error(error: HTTPException) -> Response:
+    """``{"error": "not_found"}`` and the like; no description that could help an attacker."""
+    code = error.code or 500
+    response = jsonify(error="_".join(error.name.lower().split()))
+    response.status_code = code
+    if code == 401:
+        response.headers["WWW-Authenticate"] = "Bearer"
+    for name, value in error.get_headers():
+        if name in {"Allow", "Retry-After"}:
+            response.headers[name] = value
+    return response
+
+
+@bp.errorhandler(HTTPException)
+def answer_http_error(error: HTTPException) -> Response:
+    return json_error(error)
+
+
+@bp.errorhandler(InternalServerError)
+def answer_unexpected_error(error: InternalServerError) -> Response:
+    # Whatever failed, nothing half-done may be committed by a later use of the session.
+    db.session.rollback()
+    return json_error(error)
+
+
+@bp.errorhandler(Refused)
+def answer_refusal(refusal: Refused) -> tuple[Response, int]:
+    return jsonify(refusal.body), refusal.status
+
+
+@bp.before_app_request
+def answer_routing_errors_in_json() -> Response | None:
+    """Unknown paths and methods under /api/v1 fail before any blueprint is chosen, so the
+    handlers above never see them and the app would answer with an HTML page."""
+    error = request.routing_exception
+    prefix = bp.url_prefix or ""
+    if (
+        not isinstance(error, HTTPException)
+        or isinstance(error, RequestRedirect)
+        or not (request.path == prefix or request.path.startswith(prefix + "/"))
+    ):
+        return None
+    return forbid_caching(json_error(error))
+
+
+@bp.before_request
+def limit_body_size() -> None:
+    request.max_content_length = MAX_BODY_BYTES
+
+
+@bp.after_request
+def forbid_caching(response: Response) -> Response:
+    # Receipt codes and tokens must not stay in a proxy's or client library's cache.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# --- Routes -------------------------------------------------------------------------------------
+
+
+@bp.get("/openapi.json")
+def openapi_document() -> Response:
+    """The OpenAPI 3.1 document, made from the codebook once per process."""
+    return current_app.response_class(openapi_json(), mimetype="application/json")
+
+
+@bp.post("/reports")
+@limiter.limit(lambda: current_app.config["REPORT_RATE_LIMIT"])
+def post_report() -> tuple[Response, int]:
+    """Check one report against the codebook, seal and store it, answer its receipt code."""
+    today = _today()
+    if find_valid_token(_bearer_token(), SUBMIT, today) is None:
+        abort(401)
+    data, language = _split_body(_json_object())
+    codebook = current_codebook()
+    _refuse_unknown_keys(codebook, data)
+    stored = submit_report(
+        _read_answers(codebook, data, language, today),
+        [],
+        codebook=codebook,
+        receipt=new_receipt_code(),
+        today=today,
+        receipt_secret=_receipt_secret(),
+        source="api",
+    )
+    db.session.flush()
+    body = {
+        "receipt_code": stored.receipt.display,
+        "codebook_version": codebook.version,
+        "status_url": url_for("intake.status", lang=language),
+    }
+    return jsonify(body), 201
+
+
+def _bearer_token() -> str:
+    scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
+    return credentials.strip() if scheme.lower() == "bearer" else ""
+
+
+def _json_object() -> dict[str, Any]:
+    if not request.is_json:
+        raise _bad_request("Send a JSON object with the header Content-Type: application/json.")
+    try:
+        body = json.loads(request.get_data(cache=False))
+    except (ValueError, RecursionError):  # deep nesting is hostile input, not a server error
+        raise _bad_request("The body is not valid JSON.") from None
+    if not isinstance(body, dict):
+        raise _bad_request("The body must be a JSON object of question ids and answers.")
+    return body
+
+
+def _split_body(body: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """The answers, and the language of the error messages."""
+    language = body.get(LANGUAGE_KEY, DEFAULT_LANGUAGE)
+    if not isinstance(language, str) or language not in LANGUAGES:
+        raise _bad_request(f"`{LANGUAGE_KEY}` is one of: {', '.join(LANGUAGES)}.")
+    return {key: value for key, value in body.items() if key != LANGUAGE_KEY}, language
+
+
+def _refuse_unknown_keys(codebook: Codebook, data: dict[str, Any]) -> None:
+    if NOT_IN_API & set(data):
+        raise _bad_request(
+            "Images are not accepted by the API in this version; the person can add them on "
+            "the status page with the receipt code."
+        )
+    unknown = sorted(set(data) - set(codebook.questions))
+    if unknown:
+        raise _bad_request(
+            "Unknown keys: the body takes the question ids of the codebook and `language`.",
+            unknown_fields=[key[:MAX_LISTED_KEY_LENGTH] for key in unknown[:MAX_LISTED_KEYS]],
+        )
+
+
+def _read_answers(
+    codebook: Codebook, data: dict[str, Any], language: str, today: dt.date
+) -> Answers:
+    # The same rules as the form; the messages are meant for the person, in their language.
+    with force_locale(language):
+        try:
+            return parse_answers(codebook, data, today)
+        except InvalidAnswers as invalid:
+            raise Refused(422, {"error": "invalid", "fields": invalid.errors}) from None
