@@ -12,8 +12,10 @@ from flask.cli import AppGroup
 from app.api import tokens
 from app.crypto import keyring
 from app.crypto.errors import SealError
+from app.crypto.sessions import purge_expired_sessions
 from app.crypto.slots import KdfParams
 from app.extensions import db
+from app.intake.followup import purge_status_sessions
 from app.models import ApiToken
 
 keys_cli = AppGroup("keys", help="The organisation key: create, inspect, rotate, recover.")
@@ -202,6 +204,20 @@ def revoke_token(token_id: int) -> None:
     click.echo(f"API token {token.id} ({token.prefix}…, {token.name}) revoked.")
 
 
+sessions_cli = AppGroup("sessions", help="Unlocked staff and reporter sessions.")
+
+
+@sessions_cli.command("purge")
+def purge_sessions() -> None:
+    """Delete expired sessions (safe to run from cron; live sessions are untouched)."""
+    now = dt.datetime.now(dt.UTC)
+    staff = purge_expired_sessions(now)
+    reporters = purge_status_sessions(now)
+    db.session.commit()
+    click.echo(f"Removed {staff} expired staff sessions and {reporters} status sessions.")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(keys_cli)
     app.cli.add_command(tokens_cli)
+    app.cli.add_command(sessions_cli)

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
 
 import flask_migrate
 import pytest
 from flask import Flask
+from sqlalchemy import func, select
 
 from app.config import ConfigurationError
+from app.crypto import keyring
+from app.crypto.sessions import open_unlocked_session
+from app.crypto.slots import KdfParams
 from app.extensions import db
+from app.intake import followup
+from app.models import SessionKey, StatusSession
 from app.startup import prepare_to_serve
 from tests.conftest import AppFactory
+from tests.factories import store_sample_report
 
 RECOVERY = re.compile(r"^\s+((?:[0-9A-Z]{4}-){12}[0-9A-Z]{4})$", re.MULTILINE)
 CHEAP = {"SLOT_KDF_MEMORY_KIB": 1024, "SLOT_KDF_ITERATIONS": 1, "SLOT_KDF_LANES": 1}
@@ -115,4 +123,33 @@ def test_development_creates_and_announces_a_key_once(cheap_app: Flask) -> None:
     assert "DEVELOPMENT ONLY" in said[0]
     assert RECOVERY.search(said[0])
     with cheap_app.app_context():
+        db.engine.dispose()
+
+
+def test_sessions_purge_removes_only_expired_ones(cheap_app: Flask) -> None:
+    now = dt.datetime.now(dt.UTC)
+    with cheap_app.app_context():
+        code = keyring.initialise_keys(now.date())
+        slot = keyring.recover_slot(
+            code, "a@example.org", "long enough password", today=now.date(),
+            params=KdfParams(1024, 1, 1),
+        )  # fmt: skip
+        unlocked = keyring.unlock_with_recovery(code)
+        open_unlocked_session(slot, unlocked, now=now - dt.timedelta(hours=13),
+                              lifetime=dt.timedelta(hours=12))  # fmt: skip
+        open_unlocked_session(slot, unlocked, now=now, lifetime=dt.timedelta(hours=12))
+        secret = b"r" * 32
+        stored = store_sample_report(secret)
+        db.session.commit()
+        for start in (now - dt.timedelta(hours=3), now):
+            assert followup.open_status(stored.receipt.value, secret, now=start,
+                                        lifetime=dt.timedelta(hours=2))  # fmt: skip
+        db.session.commit()
+    result = cheap_app.test_cli_runner().invoke(args=["sessions", "purge"])
+    assert result.exit_code == 0, result.output
+    assert "Removed 1 expired staff sessions and 1 status sessions." in result.output
+    with cheap_app.app_context():
+        for model in (SessionKey, StatusSession):
+            assert db.session.scalar(select(func.count()).select_from(model)) == 1
+        db.session.remove()
         db.engine.dispose()
