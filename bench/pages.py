@@ -20,7 +20,15 @@ def main() -> None:
         baseline = per_call_seconds(lambda: bare.get("/"))
         rows = [
             (f"GET {path}", per_call_seconds(partial(client.get, path)))
-            for path in ("/healthz", "/", "/de/", "/de/network", "/en/help", "/de/imprint")
+            for path in (
+                "/healthz",
+                "/",
+                "/de/",
+                "/de/network",
+                "/en/help",
+                "/de/imprint",
+                "/de/report",
+            )
         ]
         report(rows, baseline)
 

@@ -12,7 +12,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -107,8 +107,9 @@ class Codebook:
     sections: tuple[Section, ...]
     osce_categories: Mapping[str, Text] = field(default_factory=dict)
 
-    @property
+    @cached_property
     def questions(self) -> dict[str, Question]:
+        # Built once: the form, the rules and the templates look questions up constantly.
         return {q.id: q for section in self.sections for q in section.questions}
 
     def question(self, question_id: str) -> Question:
