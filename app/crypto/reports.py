@@ -84,20 +84,27 @@ def seal_report(
             ReportField(name=name, envelope=seal(data_key, report.id, name, value))
         )
     for position, item in enumerate(evidence):
-        name = _attachment_field(position)
-        metadata = {
-            "mime_type": item.image.mime_type,
-            "width": item.image.width,
-            "height": item.image.height,
-            "original_name": item.original_name,
-        }
-        report.attachments.append(
-            Attachment(
-                position=position,
-                sealed_image=seal(data_key, report.id, name, item.image.data),
-                sealed_metadata=seal(data_key, report.id, f"{name}:meta", json.dumps(metadata)),
-            )
-        )
+        report.attachments.append(seal_attachment(data_key, report.id, position, item, "report"))
+
+
+def seal_attachment(
+    key: ReportKey, report_id: int, position: int, item: Evidence, sealed_with: str
+) -> Attachment:
+    """One image and its metadata (type, size, original name), both sealed under ``key``."""
+    name = _attachment_field(position)
+    metadata = {
+        "mime_type": item.image.mime_type,
+        "width": item.image.width,
+        "height": item.image.height,
+        "original_name": item.original_name,
+    }
+    return Attachment(
+        report_id=report_id,
+        position=position,
+        sealed_image=seal(key, report_id, name, item.image.data),
+        sealed_metadata=seal(key, report_id, f"{name}:meta", json.dumps(metadata)),
+        sealed_with=sealed_with,
+    )
 
 
 def report_key(report: Report, private_keys: Mapping[int, X25519PrivateKey]) -> ReportKey:

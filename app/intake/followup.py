@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import json
 import os
 import secrets
 from collections.abc import Sequence
@@ -18,11 +17,12 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import delete, func, select
 
-from app.crypto.envelope import NONCE_BYTES, ReportKey, seal
+from app.crypto.envelope import NONCE_BYTES, ReportKey
 from app.crypto.reports import (
     Evidence,
     mailbox_key_for_reporter,
     open_message,
+    seal_attachment,
     seal_message,
 )
 from app.extensions import db
@@ -184,22 +184,7 @@ def add_evidence(report: Report, mailbox_key: ReportKey, evidence: Sequence[Evid
     )
     start = -1 if position is None else position
     for offset, item in enumerate(evidence, start=1):
-        name = f"attachment:{start + offset}"
-        metadata = {
-            "mime_type": item.image.mime_type,
-            "width": item.image.width,
-            "height": item.image.height,
-            "original_name": item.original_name,
-        }
-        db.session.add(
-            Attachment(
-                report_id=report.id,
-                position=start + offset,
-                sealed_image=seal(mailbox_key, report.id, name, item.image.data),
-                sealed_metadata=seal(mailbox_key, report.id, f"{name}:meta", json.dumps(metadata)),
-                sealed_with="mailbox",
-            )
-        )
+        db.session.add(seal_attachment(mailbox_key, report.id, start + offset, item, "mailbox"))
 
 
 def request_deletion(report: Report, today: dt.date) -> None:

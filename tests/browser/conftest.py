@@ -11,10 +11,12 @@ import secrets
 import shutil
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask
 from playwright.sync_api import (
     Browser,
     BrowserContext,
@@ -57,6 +59,13 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             "SESSION_COOKIE_SECURE": False,
         }
     )
+    with serving(app) as base_url:
+        yield base_url
+
+
+@contextmanager
+def serving(app: Flask) -> Iterator[str]:
+    """Serve ``app`` on a free loopback port in a thread; yield its base URL without a slash."""
     server = make_server(
         "127.0.0.1", 0, app, threaded=True, request_handler=AddressFreeRequestHandler
     )

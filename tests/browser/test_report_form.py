@@ -12,7 +12,6 @@ import contextlib
 import datetime as dt
 import re
 import secrets
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,14 +19,12 @@ import flask_migrate
 import pytest
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator, Page, expect
-from werkzeug.serving import make_server
 
 from app import create_app
 from app.codebook import current_codebook
 from app.crypto import keyring
-from app.devserver import AddressFreeRequestHandler
 from app.extensions import db
-from tests.browser.conftest import DESKTOP, PHONE, PageFactory
+from tests.browser.conftest import DESKTOP, PHONE, PageFactory, serving
 from tests.browser.test_public_pages import (
     OVERFLOWING_ELEMENTS_JS,
     SCREENSHOT_DIR,
@@ -119,17 +116,10 @@ def intake_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         flask_migrate.upgrade()
         keyring.initialise_keys(dt.date.today())
         db.session.commit()
-    server = make_server(
-        "127.0.0.1", 0, app, threaded=True, request_handler=AddressFreeRequestHandler
-    )
-    thread = threading.Thread(target=server.serve_forever, name="intake-server", daemon=True)
-    thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        with serving(app) as base_url:
+            yield base_url
     finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
