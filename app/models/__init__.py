@@ -13,6 +13,7 @@ from app.models.report import (
     StatusSession,
     Submission,
 )
+from app.models.user import RecoveryCode, User
 
 __all__ = [
     "ApiToken",
@@ -24,10 +25,12 @@ __all__ = [
     "KeyGrant",
     "KeySlot",
     "Message",
+    "RecoveryCode",
     "OrgKey",
     "Report",
     "ReportField",
     "SessionKey",
     "StatusSession",
     "Submission",
+    "User",
 ]

@@ -43,8 +43,10 @@ class KeySlot(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))
     holder: Mapped[str] = mapped_column(String(254))
-    # The staff account this slot belongs to (the accounts table arrives with moderation).
-    account_id: Mapped[int | None] = mapped_column(index=True)
+    # The staff account this slot belongs to; removing the account removes its slot.
+    account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user.id", ondelete="CASCADE"), index=True
+    )
     public_key: Mapped[bytes] = mapped_column(LargeBinary(32))
     kdf_salt: Mapped[bytes | None] = mapped_column(LargeBinary(16))
     kdf_params: Mapped[dict[str, Any] | None] = mapped_column(JSON)

@@ -32,6 +32,10 @@ class Report(Base):
     codebook_version: Mapped[str | None] = mapped_column(String(32))
     codebook_hash: Mapped[str | None] = mapped_column(String(64))
     deletion_requested_on: Mapped[dt.date | None] = mapped_column(Date)
+    # When the personal data (sealed fields, images, messages, keys) is destroyed; set when
+    # the case is closed (RETENTION_DAYS later) or a deletion request is honoured.
+    retention_deadline: Mapped[dt.date | None] = mapped_column(Date, index=True)
+    purged_on: Mapped[dt.date | None] = mapped_column(Date)
 
     fields: Mapped[list[ReportField]] = relationship(
         back_populates="report", cascade="all, delete-orphan", passive_deletes=True

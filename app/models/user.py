@@ -1,0 +1,54 @@
+"""Staff accounts: admins, moderators and researchers. Reporters never have one."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Integer, LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models.base import Base
+
+ADMIN, MODERATOR, RESEARCHER = "admin", "moderator", "researcher"
+ROLES = (ADMIN, MODERATOR, RESEARCHER)
+
+
+class User(Base):
+    """A staff account.
+
+    The password is checked with Argon2id (salt and parameters stored beside the verifier, so
+    they can be raised). The TOTP secret is sealed under a key derived from the same password,
+    so a copy of the database holds no usable second factor. Admins and moderators also hold a
+    key slot (``key_slot.account_id``) that opens the reports; researchers never do.
+    """
+
+    __tablename__ = "user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    language: Mapped[str] = mapped_column(String(2), default="de")
+    password_salt: Mapped[bytes] = mapped_column(LargeBinary(16))
+    password_params: Mapped[dict[str, Any]] = mapped_column(JSON)
+    password_verifier: Mapped[bytes] = mapped_column(LargeBinary(32))
+    sealed_totp_secret: Mapped[bytes] = mapped_column(LargeBinary)
+    last_totp_step: Mapped[int | None] = mapped_column(Integer)  # refuses a reused code
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # Bumped by "log out everywhere": sessions from before carry an older generation.
+    session_generation: Mapped[int] = mapped_column(Integer, default=0)
+    notify_new_reports: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_on: Mapped[dt.date] = mapped_column(Date)
+    invited_by: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+
+
+class RecoveryCode(Base):
+    """A one-time second-factor code, stored as a hash; used once, then deleted."""
+
+    __tablename__ = "recovery_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
