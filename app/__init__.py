@@ -74,6 +74,7 @@ def register_extensions(app: Flask) -> None:
     from app.database import configure_engines, init_request_transactions
     from app.extensions import babel, csrf, db, limiter, migrate
     from app.i18n import init_i18n, select_locale
+    from app.notifications import init_notifications
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
@@ -85,6 +86,7 @@ def register_extensions(app: Flask) -> None:
         default_translation_directories=str(Path(__file__).parent / "translations"),
     )
     configure_engines(app)
+    init_notifications(app)  # before the commit hook, so that its mail goes out after the commit
     init_request_transactions(app)
     init_i18n(app)
 
@@ -93,10 +95,12 @@ def register_blueprints(app: Flask) -> None:
     from app.api import bp as api_bp
     from app.extensions import csrf
     from app.intake import bp as intake_bp
+    from app.moderation import bp as moderation_bp
     from app.pages import bp as pages_bp
 
     app.register_blueprint(pages_bp)
     app.register_blueprint(intake_bp)
+    app.register_blueprint(moderation_bp)
     app.register_blueprint(api_bp)
     # Partners authenticate with a bearer token, not a browser session: no CSRF token to send.
     csrf.exempt(api_bp)
@@ -116,5 +120,7 @@ def register_errorhandlers(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     from app import cli
+    from app.moderation.cli import users_cli
 
     cli.init_app(app)
+    app.cli.add_command(users_cli)

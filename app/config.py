@@ -37,6 +37,9 @@ class BaseConfig:
     STATUS_RATE_LIMIT = "10 per 15 minutes"
     STATUS_IDLE_MINUTES = 15
     STATUS_SESSION_HOURS = 2
+    STAFF_IDLE_MINUTES = 30
+    STAFF_SESSION_HOURS = 12
+    LOGIN_RATE_LIMIT = "20 per 15 minutes"
     RATELIMIT_HEADERS_ENABLED = False
     # Reverse proxies in front of the app (e.g. 1 for nginx): their X-Forwarded-For/-Proto are
     # trusted so that rate limits see clients, not the proxy, and HTTPS is recognised.
@@ -59,6 +62,20 @@ class BaseConfig:
     OPERATOR_PHONE = ""
     OPERATOR_REPRESENTATIVE = ""
     OPERATOR_REGISTER = ""  # e.g. "Vereinsregister Amtsgericht Leipzig, VR 0000"
+    # Days after a case is closed until its personal data (sealed fields, images, messages and
+    # the report's keys) is destroyed by `flask retention purge`; the coded incident stays.
+    RETENTION_DAYS = 180
+    # Content-free notices to moderators who opted in ("a new report arrived"). No server, no
+    # mail. The request waits for the server while it sends: prefer a relay on the same host.
+    MAIL_SERVER: str | None = None
+    MAIL_PORT = 25
+    MAIL_USE_STARTTLS = False
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    MAIL_FROM = "meldeportal@localhost"
+    MAIL_TIMEOUT = 10  # seconds, for connecting and for each reply
+    # Only for the link to the moderation queue in those mails, e.g. "https://melden.example.org/".
+    PUBLIC_BASE_URL: str | None = None
 
 
 class DevelopmentConfig(BaseConfig):
@@ -77,6 +94,7 @@ class TestingConfig(DevelopmentConfig):
     INTAKE_MIN_FILL_SECONDS = 0
     REPORT_RATE_LIMIT = "1000 per hour"
     STATUS_RATE_LIMIT = "1000 per hour"
+    LOGIN_RATE_LIMIT = "1000 per hour"
     # Cheap key derivation keeps the suite fast; one test holds the production default.
     SLOT_KDF_MEMORY_KIB = 1024
     SLOT_KDF_ITERATIONS = 1

@@ -1,0 +1,7 @@
+"""The staff side under /moderation/: every route is closed unless it names the roles it admits."""
+
+from flask import Blueprint
+
+bp = Blueprint("moderation", __name__, url_prefix="/moderation")
+
+from app.moderation import views  # noqa: E402,F401 - registers the routes on bp

@@ -1,0 +1,287 @@
+"""Staff accounts: passwords, the TOTP second factor, recovery codes, lockout.
+
+One Argon2id derivation per login yields both the password verifier and the key that opens the
+account's TOTP secret, so a copy of the database holds neither a usable password hash (it is
+Argon2id) nor a usable second factor.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.hashes import SHA1
+from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
+from cryptography.hazmat.primitives.twofactor import InvalidToken
+from cryptography.hazmat.primitives.twofactor.totp import TOTP
+from sqlalchemy import delete, func, select
+
+from app.audit import record_event
+from app.crypto import codes
+from app.crypto.keyring import UnlockedKeys, add_password_slot, password_slot_of
+from app.crypto.sessions import end_sessions_of_slot
+from app.crypto.slots import KdfParams
+from app.extensions import db
+from app.models import RecoveryCode, User
+from app.models.user import ADMIN, MODERATOR, ROLES
+
+TOTP_STEP = 30
+TOTP_DIGITS = 6
+RECOVERY_CODES = 10
+RECOVERY_CHARACTERS = 16  # 80 bits each
+MIN_PASSWORD, MAX_PASSWORD = 12, 128
+MAX_FAILURES = 5
+LOCKOUT = dt.timedelta(minutes=15)
+ISSUER = "Meldeportal"
+COMMON_PASSWORDS_FILE = Path(__file__).parent / "common_passwords.txt"
+
+
+class AccountError(ValueError):
+    """An account operation is refused; the message is safe to show to staff."""
+
+
+class WeakPassword(AccountError):
+    pass
+
+
+class LoginRefused(Exception):
+    """Wrong e-mail, password or code — one answer for all, so nothing is revealed."""
+
+
+class AccountLocked(Exception):
+    def __init__(self, until: dt.datetime) -> None:
+        super().__init__("account locked")
+        self.until = until
+
+
+class LastAdmin(AccountError):
+    pass
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    """What a new account holder needs once: the authenticator URI and recovery codes."""
+
+    user: User
+    provisioning_uri: str
+    recovery_codes: list[str]
+
+    def __repr__(self) -> str:
+        return f"Enrolment(user={self.user.id})"
+
+
+def _derive(password: str, salt: bytes, params: KdfParams) -> tuple[bytes, bytes]:
+    raw = Argon2id(
+        salt=salt, length=64, iterations=params.iterations, lanes=params.lanes,
+        memory_cost=params.memory_kib,
+    ).derive(password.encode("utf-8"))  # fmt: skip
+    return raw[:32], raw[32:]  # verifier, key for the TOTP secret
+
+
+def _common_passwords() -> frozenset[str]:
+    return frozenset(COMMON_PASSWORDS_FILE.read_text(encoding="utf-8").split())
+
+
+def check_password_strength(password: str, email: str = "") -> None:
+    """Raises: WeakPassword with a message that says what to change."""
+    if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
+        raise WeakPassword(f"The password needs {MIN_PASSWORD} to {MAX_PASSWORD} characters.")
+    lowered = password.lower()
+    if lowered in _common_passwords() or (email and email.split("@")[0].lower() in lowered):
+        raise WeakPassword("This password is too common or contains the e-mail name.")
+
+
+def _seal_totp(secret: bytes, key: bytes, user_email: str) -> bytes:
+    nonce = os.urandom(12)
+    return nonce + AESGCM(key).encrypt(nonce, secret, b"meldeportal/totp\x00" + user_email.encode())
+
+
+def _open_totp(sealed: bytes, key: bytes, user_email: str) -> bytes:
+    return AESGCM(key).decrypt(
+        sealed[:12], sealed[12:], b"meldeportal/totp\x00" + user_email.encode()
+    )
+
+
+def _totp(secret: bytes) -> TOTP:
+    return TOTP(secret, TOTP_DIGITS, SHA1(), TOTP_STEP, enforce_key_length=False)  # noqa: S303
+
+
+def hash_recovery_code(code: str) -> str:
+    return hashlib.sha256(b"meldeportal/recovery\x00" + codes.normalise(code).encode()).hexdigest()
+
+
+def _new_recovery_codes(user: User) -> list[str]:
+    db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    fresh = [codes.group(codes.random_code(RECOVERY_CHARACTERS), 4) for _ in range(RECOVERY_CODES)]
+    for code in fresh:
+        db.session.add(RecoveryCode(user_id=user.id, code_hash=hash_recovery_code(code)))
+    return fresh
+
+
+def _set_credentials(user: User, password: str, params: KdfParams) -> str:
+    """New password and a new TOTP secret (a reset always re-enrols the second factor)."""
+    user.password_salt = os.urandom(16)
+    user.password_params = params.to_dict()
+    verifier, totp_key = _derive(password, user.password_salt, params)
+    user.password_verifier = verifier
+    secret = secrets.token_bytes(20)
+    user.sealed_totp_secret = _seal_totp(secret, totp_key, user.email)
+    user.last_totp_step = None
+    return _totp(secret).get_provisioning_uri(user.email, ISSUER)
+
+
+def create_user(
+    email: str,
+    role: str,
+    password: str,
+    *,
+    today: dt.date,
+    params: KdfParams,
+    unlocked: UnlockedKeys | None = None,
+    actor_id: int | None = None,
+    language: str = "de",
+) -> Enrolment:
+    """Create a staff account; admins and moderators also get a key slot.
+
+    Raises:
+        AccountError: unknown role, taken e-mail, weak password, or a key holder without keys.
+    """
+    email = email.strip().lower()
+    if role not in ROLES:
+        raise AccountError(f"Unknown role {role!r}; use one of {', '.join(ROLES)}.")
+    if db.session.scalar(select(User.id).where(User.email == email)) is not None:
+        raise AccountError("An account with this e-mail address exists.")
+    check_password_strength(password, email)
+    if role in (ADMIN, MODERATOR) and unlocked is None:
+        raise AccountError("Admins and moderators need a key slot: unlock the keys first.")
+    user = User(email=email, role=role, language=language, created_on=today, invited_by=actor_id)
+    uri = _set_credentials(user, password, params)
+    db.session.add(user)
+    db.session.flush()
+    if role in (ADMIN, MODERATOR) and unlocked is not None:
+        add_password_slot(email, password, unlocked, today=today, account_id=user.id,
+                          params=params, actor_id=actor_id)  # fmt: skip
+    recovery = _new_recovery_codes(user)
+    record_event("account:user:create", f"account created with role {role}", actor_id=actor_id,
+                 target_type="user", target_id=user.id, details={"role": role})  # fmt: skip
+    return Enrolment(user, uri, recovery)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _aware(moment: dt.datetime | None) -> dt.datetime | None:
+    return moment if moment is None or moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def authenticate(email: str, password: str, code: str, *, now: dt.datetime | None = None) -> User:
+    """Check password and second factor (a TOTP code or a one-time recovery code).
+
+    Raises:
+        AccountLocked: after repeated failures, until the lock expires or an admin unlocks.
+        LoginRefused: for any wrong part, with no hint which.
+    """
+    now = now or _now()
+    user = db.session.scalars(select(User).where(User.email == email.strip().lower())).first()
+    if user is None or not user.active:
+        # Spend the same time as a real check, so timing does not reveal accounts.
+        _derive(password, b"\0" * 16, KdfParams(memory_kib=64 * 1024))
+        raise LoginRefused
+    locked_until = _aware(user.locked_until)
+    if locked_until is not None and locked_until > now:
+        raise AccountLocked(locked_until)
+    params = KdfParams.from_dict(user.password_params)
+    verifier, totp_key = _derive(password, user.password_salt, params)
+    if not hmac.compare_digest(verifier, user.password_verifier) or not _second_factor(
+        user, totp_key, code, now
+    ):
+        _count_failure(user, now)
+        raise LoginRefused
+    user.failed_logins = 0
+    user.locked_until = None
+    record_event("auth:login:success", "login", actor_id=user.id, target_type="user",
+                 target_id=user.id)  # fmt: skip
+    return user
+
+
+def _second_factor(user: User, totp_key: bytes, code: str, now: dt.datetime) -> bool:
+    digits = "".join(char for char in code if char.isdigit())
+    if len(digits) == TOTP_DIGITS and len(code.strip()) <= TOTP_DIGITS + 1:
+        try:
+            secret = _open_totp(user.sealed_totp_secret, totp_key, user.email)
+        except InvalidTag:
+            return False
+        totp = _totp(secret)
+        step = int(now.timestamp()) // TOTP_STEP
+        for candidate in (step, step - 1, step + 1):  # one step of clock drift either way
+            if user.last_totp_step is not None and candidate <= user.last_totp_step:
+                continue  # a code is never accepted twice
+            try:
+                totp.verify(digits.encode(), candidate * TOTP_STEP)
+            except InvalidToken:
+                continue
+            user.last_totp_step = candidate
+            return True
+        return False
+    used = db.session.scalars(
+        select(RecoveryCode).where(
+            RecoveryCode.user_id == user.id, RecoveryCode.code_hash == hash_recovery_code(code)
+        )
+    ).first()
+    if used is None:
+        return False
+    db.session.delete(used)
+    record_event("auth:recovery-code:use", "recovery code used", actor_id=user.id,
+                 target_type="user", target_id=user.id)  # fmt: skip
+    return True
+
+
+def _count_failure(user: User, now: dt.datetime) -> None:
+    user.failed_logins += 1
+    record_event("auth:login:failure", "login failed", target_type="user", target_id=user.id)
+    if user.failed_logins >= MAX_FAILURES:
+        user.locked_until = now + LOCKOUT
+        record_event("auth:account:lock", "account locked after repeated failures",
+                     target_type="user", target_id=user.id)  # fmt: skip
+
+
+def unlock_account(user: User, *, actor_id: int) -> None:
+    user.failed_logins = 0
+    user.locked_until = None
+    record_event("auth:account:unlock", "account unlocked", actor_id=actor_id,
+                 target_type="user", target_id=user.id)  # fmt: skip
+
+
+def log_out_everywhere(user: User) -> None:
+    """Every session of this account ends at its next request."""
+    user.session_generation += 1
+    slot = password_slot_of(user.email)
+    if slot is not None:
+        end_sessions_of_slot(slot.id)
+    record_event("auth:logout:everywhere", "logged out everywhere", actor_id=user.id,
+                 target_type="user", target_id=user.id)  # fmt: skip
+
+
+def remove_user(user: User, *, actor_id: int) -> None:
+    """Delete an account and its key slot.
+
+    Raises:
+        LastAdmin: the last active admin cannot be removed.
+    """
+    if user.role == ADMIN:
+        admins = db.session.scalar(
+            select(func.count(User.id)).where(User.role == ADMIN, User.active.is_(True))
+        )
+        if (admins or 0) <= 1:
+            raise LastAdmin("The last admin cannot be removed.")
+    record_event("account:user:remove", "account removed", actor_id=actor_id,
+                 target_type="user", target_id=user.id)  # fmt: skip
+    db.session.delete(user)

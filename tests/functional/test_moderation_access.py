@@ -1,0 +1,145 @@
+"""Deny by default: every /moderation/ route under every role, and the staff login."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from app.models.user import ADMIN, MODERATOR, RESEARCHER
+from tests.functional.conftest import hidden_value
+from tests.staff import Staff, make_staff
+
+# What each role may open (GET) — everything not listed must be closed to it.
+EXPECTED_GET = {
+    "moderation.login": {"anonymous", RESEARCHER, MODERATOR, ADMIN},
+    "moderation.home": {RESEARCHER, MODERATOR, ADMIN},
+}
+# What each role may post to (with a valid CSRF token).
+EXPECTED_POST = {
+    "moderation.login": {"anonymous", RESEARCHER, MODERATOR, ADMIN},
+    "moderation.logout": {RESEARCHER, MODERATOR, ADMIN},
+    "moderation.logout_everywhere": {RESEARCHER, MODERATOR, ADMIN},
+}
+
+
+def login(client: FlaskClient, staff: Staff, *, totp: bool = False) -> Any:
+    """Log in; a TOTP code is accepted once per 30 s, so repeated logins use recovery codes."""
+    csrf = hidden_value(client.get("/moderation/login").get_data(as_text=True), "csrf_token")
+    code = staff.code() if totp else staff.recovery_codes.pop()
+    return client.post(
+        "/moderation/login",
+        data={"csrf_token": csrf, "email": staff.email, "password": staff.password, "code": code},
+    )
+
+
+@pytest.fixture
+def staff(intake_app: Flask) -> dict[str, Staff]:
+    with intake_app.app_context():
+        recovery = intake_app.config["TEST_RECOVERY_KEY"]
+        return {role: make_staff(role, recovery) for role in (RESEARCHER, MODERATOR, ADMIN)}
+
+
+def moderation_rules(app: Flask) -> list[tuple[str, str, set[str]]]:
+    rules = []
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith("/moderation"):
+            assert not rule.arguments, f"give {rule.endpoint} sample arguments in this test"
+            rules.append((rule.endpoint, rule.rule, set(rule.methods or ()) - {"HEAD", "OPTIONS"}))
+    return rules
+
+
+def test_every_moderation_route_is_in_the_matrix(intake_app: Flask) -> None:
+    endpoints = {endpoint for endpoint, _, _ in moderation_rules(intake_app)}
+    assert endpoints == set(EXPECTED_GET) | set(EXPECTED_POST)
+
+
+def test_role_matrix(intake_app: Flask, staff: dict[str, Staff]) -> None:
+    for role in ("anonymous", RESEARCHER, MODERATOR, ADMIN):
+        for endpoint, path, methods in moderation_rules(intake_app):
+            if endpoint == "moderation.login":
+                continue  # logging in is tested on its own below
+            client = intake_app.test_client()
+            if role != "anonymous":
+                assert login(client, staff[role]).status_code == 303
+            csrf = hidden_value(client.get("/moderation/login").get_data(as_text=True),
+                                "csrf_token")  # fmt: skip
+            for method in methods:
+                expected = EXPECTED_GET if method == "GET" else EXPECTED_POST
+                response = client.open(path, method=method, data={"csrf_token": csrf})
+                allowed = role in expected.get(endpoint, set())
+                if allowed:
+                    assert response.status_code in {200, 303}, (role, method, path)
+                elif role == "anonymous":
+                    assert response.status_code == 302, (role, method, path)
+                    assert response.headers["Location"].endswith("/moderation/login")
+                else:
+                    assert response.status_code == 403, (role, method, path)
+                assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_login_with_second_factor_and_logout(intake_app: Flask, staff: dict[str, Staff]) -> None:
+    client = intake_app.test_client()
+    moderator = staff[MODERATOR]
+    assert client.get("/moderation/").status_code == 302
+    csrf = hidden_value(client.get("/moderation/login").get_data(as_text=True), "csrf_token")
+    refused = client.post("/moderation/login", data={
+        "csrf_token": csrf, "email": moderator.email, "password": moderator.password,
+        "code": "000000"})  # fmt: skip
+    assert refused.status_code == 401
+    assert "stimmen nicht" in refused.get_data(as_text=True)
+    credentials = {"email": moderator.email, "password": moderator.password}
+    no_csrf = client.post("/moderation/login", data={**credentials, "code": moderator.code()})
+    assert no_csrf.status_code in {400, 422}
+    assert login(client, moderator, totp=True).status_code == 303
+    home = client.get("/moderation/")
+    assert home.status_code == 200
+    assert moderator.email in home.get_data(as_text=True)
+    with client.session_transaction() as session:
+        assert session["staff"]["keys"]  # a moderator's login unlocked the keys
+    csrf = hidden_value(home.get_data(as_text=True), "csrf_token")
+    assert client.post("/moderation/logout", data={"csrf_token": csrf}).status_code == 303
+    assert client.get("/moderation/").status_code == 302
+
+
+def test_researchers_never_hold_keys(intake_app: Flask, staff: dict[str, Staff]) -> None:
+    client = intake_app.test_client()
+    assert login(client, staff[RESEARCHER]).status_code == 303
+    with client.session_transaction() as session:
+        assert session["staff"]["keys"] is None
+
+
+def test_idle_and_absolute_timeouts(intake_app: Flask, staff: dict[str, Staff]) -> None:
+    client = intake_app.test_client()
+    assert login(client, staff[ADMIN]).status_code == 303
+    with client.session_transaction() as session:
+        session["staff"] = {**session["staff"], "seen_at": session["staff"]["seen_at"] - 31 * 60}
+    assert client.get("/moderation/").status_code == 302
+    assert login(client, staff[ADMIN]).status_code == 303
+    with client.session_transaction() as session:
+        data = session["staff"]
+        session["staff"] = {**data, "login_at": data["login_at"] - 13 * 3600}
+    assert client.get("/moderation/").status_code == 302
+
+
+def test_logout_everywhere_ends_other_sessions(intake_app: Flask, staff: dict[str, Staff]) -> None:
+    phone, laptop = intake_app.test_client(), intake_app.test_client()
+    assert login(phone, staff[MODERATOR]).status_code == 303
+    assert login(laptop, staff[MODERATOR]).status_code == 303
+    csrf = hidden_value(phone.get("/moderation/").get_data(as_text=True), "csrf_token")
+    assert phone.post("/moderation/logout-everywhere", data={"csrf_token": csrf}).status_code == 303
+    assert laptop.get("/moderation/").status_code == 302
+    assert phone.get("/moderation/").status_code == 302
+
+
+def test_moderation_language_follows_the_account(
+    intake_app: Flask, staff: dict[str, Staff]
+) -> None:
+    client = intake_app.test_client()
+    assert login(client, staff[RESEARCHER]).status_code == 303
+    html = client.get("/moderation/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert '<html lang="de">' in html
+    assert re.search(r"Angemeldet als", html)

@@ -1,0 +1,142 @@
+"""Staff accounts: passwords, TOTP without reuse, recovery codes, lockout, slots, last admin."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from app.crypto import keyring
+from app.extensions import db
+from app.models import AuditEvent, KeySlot, RecoveryCode, User
+from app.models.user import ADMIN, MODERATOR, RESEARCHER
+from app.moderation.accounts import (
+    AccountError,
+    AccountLocked,
+    LastAdmin,
+    LoginRefused,
+    WeakPassword,
+    authenticate,
+    check_password_strength,
+    create_user,
+    log_out_everywhere,
+    remove_user,
+    unlock_account,
+)
+from tests.staff import CHEAP, PASSWORD, make_staff
+
+
+@pytest.fixture
+def recovery(db_app: Flask) -> Iterator[str]:
+    with db_app.app_context():
+        code = keyring.initialise_keys(dt.date(2026, 11, 26))
+        db.session.commit()
+        yield code
+
+
+def tags() -> list[str]:
+    return list(db.session.scalars(select(AuditEvent.tag)))
+
+
+@pytest.mark.parametrize(
+    "password", ["short", "x" * 129, "password1234", "Passwort1234", "mira.example-Mira!"]
+)
+def test_weak_passwords_are_refused(password: str) -> None:
+    with pytest.raises(WeakPassword):
+        check_password_strength(password, "mira@example.org")
+
+
+def test_login_needs_password_and_a_fresh_totp_code(recovery: str) -> None:
+    staff = make_staff(MODERATOR, recovery)
+    now = dt.datetime.now(dt.UTC)
+    user = authenticate(staff.email.upper(), staff.password, staff.code(now.timestamp()), now=now)
+    assert user.email == staff.email
+    with pytest.raises(LoginRefused):  # the same code twice: refused
+        authenticate(staff.email, staff.password, staff.code(now.timestamp()), now=now)
+    later = now + dt.timedelta(seconds=60)
+    assert authenticate(staff.email, staff.password, staff.code(later.timestamp()), now=later)
+    for password, code in ((staff.password, "000000"), ("wrong password!", staff.code()),
+                           (staff.password, "")):  # fmt: skip
+        with pytest.raises(LoginRefused):
+            authenticate(staff.email, password, code)
+    with pytest.raises(LoginRefused):
+        authenticate("nobody@example.org", staff.password, staff.code())
+    assert "auth:login:success" in tags()
+    assert "auth:login:failure" in tags()
+
+
+def test_totp_secret_is_sealed_under_the_password(recovery: str) -> None:
+    staff = make_staff(RESEARCHER, recovery)
+    user = db.session.scalars(select(User).where(User.email == staff.email)).one()
+    assert staff.secret not in user.sealed_totp_secret
+    assert staff.secret.hex().encode() not in user.sealed_totp_secret
+
+
+def test_each_recovery_code_works_once(recovery: str) -> None:
+    staff = make_staff(ADMIN, recovery)
+    code = staff.recovery_codes[0]
+    assert authenticate(staff.email, staff.password, code.lower().replace("-", " "))
+    with pytest.raises(LoginRefused):
+        authenticate(staff.email, staff.password, code)
+    left = db.session.scalars(select(RecoveryCode)).all()
+    assert len(left) == len(staff.recovery_codes) - 1
+    assert "auth:recovery-code:use" in tags()
+
+
+def test_repeated_failures_lock_the_account_until_time_or_an_admin(recovery: str) -> None:
+    staff = make_staff(MODERATOR, recovery)
+    now = dt.datetime.now(dt.UTC)
+    for _ in range(5):
+        with pytest.raises(LoginRefused):
+            authenticate(staff.email, "wrong password!", "123456", now=now)
+    with pytest.raises(AccountLocked):  # even the right password is refused now
+        authenticate(staff.email, staff.password, staff.code(now.timestamp()), now=now)
+    later = now + dt.timedelta(minutes=16)
+    assert authenticate(staff.email, staff.password, staff.code(later.timestamp()), now=later)
+    for _ in range(5):
+        with pytest.raises(LoginRefused):
+            authenticate(staff.email, "wrong password!", "123456")
+    user = db.session.scalars(select(User).where(User.email == staff.email)).one()
+    unlock_account(user, actor_id=1)
+    assert authenticate(staff.email, staff.password, staff.code(later.timestamp() + 60),
+                        now=later + dt.timedelta(seconds=60))  # fmt: skip
+    assert "auth:account:lock" in tags()
+    assert "auth:account:unlock" in tags()
+
+
+def test_key_holders_get_a_slot_researchers_never(recovery: str) -> None:
+    moderator = make_staff(MODERATOR, recovery)
+    researcher = make_staff(RESEARCHER, recovery)
+    slots = {slot.holder: slot for slot in db.session.scalars(select(KeySlot))}
+    assert moderator.email in slots
+    assert researcher.email not in slots
+    assert keyring.unlock_with_password(slots[moderator.email], PASSWORD)
+    with pytest.raises(AccountError):
+        create_user("x@example.org", MODERATOR, PASSWORD, today=dt.date.today(), params=CHEAP)
+    with pytest.raises(AccountError):
+        create_user(moderator.email, RESEARCHER, PASSWORD, today=dt.date.today(), params=CHEAP)
+    with pytest.raises(AccountError):
+        create_user("y@example.org", "owner", PASSWORD, today=dt.date.today(), params=CHEAP)
+
+
+def test_removing_accounts_keeps_slots_right_and_the_last_admin(recovery: str) -> None:
+    admin = make_staff(ADMIN, recovery)
+    moderator = make_staff(MODERATOR, recovery)
+    by_email = {u.email: u for u in db.session.scalars(select(User))}
+    remove_user(by_email[moderator.email], actor_id=by_email[admin.email].id)
+    db.session.commit()
+    holders = set(db.session.scalars(select(KeySlot.holder)))
+    assert moderator.email not in holders  # the slot went with the account
+    with pytest.raises(LastAdmin):
+        remove_user(by_email[admin.email], actor_id=by_email[admin.email].id)
+
+
+def test_log_out_everywhere_bumps_the_generation(recovery: str) -> None:
+    staff = make_staff(MODERATOR, recovery)
+    user = db.session.scalars(select(User).where(User.email == staff.email)).one()
+    before = user.session_generation
+    log_out_everywhere(user)
+    assert user.session_generation == before + 1

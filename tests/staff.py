@@ -1,0 +1,49 @@
+"""Staff accounts for tests: create them through the real service and log in with real TOTP."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import time
+from dataclasses import dataclass
+from urllib.parse import parse_qs, urlsplit
+
+from cryptography.hazmat.primitives.hashes import SHA1
+from cryptography.hazmat.primitives.twofactor.totp import TOTP
+
+from app.crypto.keyring import unlock_with_recovery
+from app.crypto.slots import KdfParams
+from app.extensions import db
+from app.models.user import ADMIN, MODERATOR
+from app.moderation.accounts import create_user
+
+CHEAP = KdfParams(memory_kib=1024, iterations=1, lanes=1)
+PASSWORD = "ein langes Test-Passwort"
+
+
+@dataclass
+class Staff:
+    email: str
+    role: str
+    password: str
+    secret: bytes
+    recovery_codes: list[str]
+
+    def code(self, at: float | None = None) -> str:
+        moment = int(time.time() if at is None else at)
+        totp = TOTP(self.secret, 6, SHA1(), 30, enforce_key_length=False)  # noqa: S303
+        return totp.generate(moment).decode()
+
+
+def make_staff(role: str, recovery_key: str | None, email: str | None = None) -> Staff:
+    """Create and commit an account (inside an app context)."""
+    email = email or f"{role}-{time.monotonic_ns()}@example.org"
+    holds_keys = role in (ADMIN, MODERATOR) and recovery_key is not None
+    unlocked = unlock_with_recovery(recovery_key or "") if holds_keys else None
+    enrolment = create_user(
+        email, role, PASSWORD, today=dt.date.today(), params=CHEAP, unlocked=unlocked
+    )
+    db.session.commit()
+    query = parse_qs(urlsplit(enrolment.provisioning_uri).query)
+    secret = base64.b32decode(query["secret"][0] + "=" * (-len(query["secret"][0]) % 8))
+    return Staff(email, role, PASSWORD, secret, enrolment.recovery_codes)
