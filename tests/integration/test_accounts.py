@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -140,3 +141,34 @@ def test_log_out_everywhere_bumps_the_generation(recovery: str) -> None:
     before = user.session_generation
     log_out_everywhere(user)
     assert user.session_generation == before + 1
+
+
+def test_users_create_on_the_command_line(db_app: Flask, recovery: str) -> None:
+    runner = db_app.test_cli_runner()
+    result = runner.invoke(
+        args=["users", "create", "--email", "Ayse@Example.org", "--role", "moderator"],
+        input=f"{PASSWORD}\n{recovery}\n",
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[-1].startswith("otpauth://totp/Meldeportal:ayse%40example.org?")
+    assert "secret=" in lines[-1]
+    assert sum(1 for line in lines if re.fullmatch(r"\s+([0-9A-Z]{4}-){3}[0-9A-Z]{4}", line)) == 10
+    assert "ayse@example.org" in set(db.session.scalars(select(KeySlot.holder)))
+    researcher = runner.invoke(
+        args=["users", "create", "--email", "r@example.org", "--role", "researcher"],
+        input=f"{PASSWORD}\n",
+    )
+    assert researcher.exit_code == 0, researcher.output
+    weak = runner.invoke(
+        args=["users", "create", "--email", "w@example.org", "--role", "researcher"],
+        input="short\n",
+    )
+    assert weak.exit_code != 0
+    assert "12 to 128 characters" in weak.output
+    wrong_key = runner.invoke(
+        args=["users", "create", "--email", "k@example.org", "--role", "admin"],
+        input=f"{PASSWORD}\nNOT-THE-KEY\n",
+    )
+    assert wrong_key.exit_code != 0
+    assert "recovery key" in wrong_key.output
