@@ -94,7 +94,9 @@ def check_password_strength(password: str, email: str = "") -> None:
     if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
         raise WeakPassword(f"The password needs {MIN_PASSWORD} to {MAX_PASSWORD} characters.")
     lowered = password.lower()
-    if lowered in _common_passwords() or (email and email.split("@")[0].lower() in lowered):
+    name = email.split("@")[0].lower()
+    # A name of a few letters is in many good passwords by chance; only longer ones count.
+    if lowered in _common_passwords() or (len(name) >= 4 and name in lowered):
         raise WeakPassword("This password is too common or contains the e-mail name.")
 
 
