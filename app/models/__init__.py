@@ -13,7 +13,7 @@ from app.models.report import (
     StatusSession,
     Submission,
 )
-from app.models.user import RecoveryCode, User
+from app.models.user import Invitation, RecoveryCode, User
 
 __all__ = [
     "ApiToken",
@@ -22,6 +22,7 @@ __all__ = [
     "Base",
     "Incident",
     "IncidentCode",
+    "Invitation",
     "KeyGrant",
     "KeySlot",
     "Message",
