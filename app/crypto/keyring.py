@@ -211,7 +211,7 @@ def _seal_slot(slot: KeySlot, holder: X25519PrivateKey, password: str, params: K
 def add_password_slot(
     holder: str,
     password: str,
-    unlocked: UnlockedKeys,
+    unlocked: UnlockedKeys | None,
     *,
     today: dt.date,
     account_id: int | None = None,
@@ -219,6 +219,9 @@ def add_password_slot(
     actor_id: int | None = None,
 ) -> KeySlot:
     """Give a staff member their own slot, granted every live organisation key.
+
+    With ``unlocked`` None the slot starts *pending*: it holds nothing until a key holder
+    grants it (``grant_pending_slots``) — how an invited moderator gets their keys.
 
     Raises:
         SealError: when ``unlocked`` lacks a live organisation key.
@@ -234,8 +237,9 @@ def add_password_slot(
     db.session.add(slot)
     db.session.flush()
     _seal_slot(slot, holder_key, password, params)
-    for org_key in _live_org_keys():
-        grant_key(org_key, unlocked[org_key.id], slot)
+    if unlocked is not None:
+        for org_key in _live_org_keys():
+            grant_key(org_key, unlocked[org_key.id], slot)
     record_event(
         "key:slot:add",
         "key slot added",
@@ -245,6 +249,31 @@ def add_password_slot(
         details={"account_id": account_id},
     )
     return slot
+
+
+def pending_slots() -> list[KeySlot]:
+    """Password slots that do not yet hold every live organisation key."""
+    live = {key.id for key in _live_org_keys()}
+    slots = db.session.scalars(select(KeySlot).where(KeySlot.kind == PASSWORD_SLOT))
+    return [slot for slot in slots if not live <= {grant.org_key_id for grant in slot.grants}]
+
+
+def grant_pending_slots(unlocked: UnlockedKeys, *, actor_id: int | None = None) -> int:
+    """Grant every live organisation key to every slot still missing one; return how many.
+
+    Raises:
+        SealError: when ``unlocked`` lacks a live organisation key.
+    """
+    granted = 0
+    for slot in pending_slots():
+        held = {grant.org_key_id for grant in slot.grants}
+        for org_key in _live_org_keys():
+            if org_key.id not in held:
+                grant_key(org_key, unlocked[org_key.id], slot)
+        granted += 1
+        record_event("key:slot:grant", "organisation key granted to a slot", actor_id=actor_id,
+                     target_type="key_slot", target_id=slot.id)  # fmt: skip
+    return granted
 
 
 def change_slot_password(

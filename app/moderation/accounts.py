@@ -149,8 +149,11 @@ def create_user(
     unlocked: UnlockedKeys | None = None,
     actor_id: int | None = None,
     language: str = "de",
+    pending_slot: bool = False,
 ) -> Enrolment:
     """Create a staff account; admins and moderators also get a key slot.
+
+    ``pending_slot``: the slot is created empty and a key holder grants it later (invitations).
 
     Raises:
         AccountError: unknown role, taken e-mail, weak password, or a key holder without keys.
@@ -161,13 +164,13 @@ def create_user(
     if db.session.scalar(select(User.id).where(User.email == email)) is not None:
         raise AccountError("An account with this e-mail address exists.")
     check_password_strength(password, email)
-    if role in (ADMIN, MODERATOR) and unlocked is None:
+    if role in (ADMIN, MODERATOR) and unlocked is None and not pending_slot:
         raise AccountError("Admins and moderators need a key slot: unlock the keys first.")
     user = User(email=email, role=role, language=language, created_on=today, invited_by=actor_id)
     uri = _set_credentials(user, password, params)
     db.session.add(user)
     db.session.flush()
-    if role in (ADMIN, MODERATOR) and unlocked is not None:
+    if role in (ADMIN, MODERATOR):
         add_password_slot(email, password, unlocked, today=today, account_id=user.id,
                           params=params, actor_id=actor_id)  # fmt: skip
     recovery = _new_recovery_codes(user)

@@ -17,7 +17,8 @@ from app.extensions import db
 from app.i18n import preferred_language
 from app.models import User
 
-PUBLIC_ENDPOINTS = frozenset({"moderation.login"})
+# The only doors without a login: the login itself and an invitation link (its token is the key).
+PUBLIC_ENDPOINTS = frozenset({"moderation.login", "moderation.invitation"})
 SESSION_KEY = "staff"
 
 View = TypeVar("View", bound=Callable[..., Any])

@@ -6,24 +6,41 @@ import re
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, url_for
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
+from app.extensions import db
+from app.models import User
 from app.models.user import ADMIN, MODERATOR, RESEARCHER
 from tests.functional.conftest import hidden_value
 from tests.staff import Staff, make_staff
 
+STAFF_ROLES = {RESEARCHER, MODERATOR, ADMIN}
+EVERYONE = {"anonymous"} | STAFF_ROLES
 # What each role may open (GET) — everything not listed must be closed to it.
 EXPECTED_GET = {
-    "moderation.login": {"anonymous", RESEARCHER, MODERATOR, ADMIN},
-    "moderation.home": {RESEARCHER, MODERATOR, ADMIN},
+    "moderation.login": EVERYONE,
+    "moderation.invitation": EVERYONE,  # the link's token is the key; a wrong one is a 404
+    "moderation.home": STAFF_ROLES,
+    "moderation.account": STAFF_ROLES,
+    "moderation.accounts": {ADMIN},
+    "moderation.audit_log": {ADMIN},
 }
 # What each role may post to (with a valid CSRF token).
 EXPECTED_POST = {
-    "moderation.login": {"anonymous", RESEARCHER, MODERATOR, ADMIN},
-    "moderation.logout": {RESEARCHER, MODERATOR, ADMIN},
-    "moderation.logout_everywhere": {RESEARCHER, MODERATOR, ADMIN},
+    "moderation.login": EVERYONE,
+    "moderation.invitation": EVERYONE,
+    "moderation.account": STAFF_ROLES,
+    "moderation.logout": STAFF_ROLES,
+    "moderation.logout_everywhere": STAFF_ROLES,
+    "moderation.create_invitation": {ADMIN},
+    "moderation.unlock": {ADMIN},
+    "moderation.remove": {ADMIN},
+    "moderation.grant_keys": {ADMIN},
 }
+# Routes that end the session go last, and are followed by a fresh login.
+ENDS_SESSION = {"moderation.logout", "moderation.logout_everywhere"}
 
 
 def login(client: FlaskClient, staff: Staff, *, totp: bool = False) -> Any:
@@ -43,42 +60,55 @@ def staff(intake_app: Flask) -> dict[str, Staff]:
         return {role: make_staff(role, recovery) for role in (RESEARCHER, MODERATOR, ADMIN)}
 
 
-def moderation_rules(app: Flask) -> list[tuple[str, str, set[str]]]:
+def moderation_rules(app: Flask, samples: dict[str, object]) -> list[tuple[str, str, set[str]]]:
+    """Every /moderation/ rule with a concrete URL (sample arguments filled in)."""
     rules = []
     for rule in app.url_map.iter_rules():
-        if rule.rule.startswith("/moderation"):
-            assert not rule.arguments, f"give {rule.endpoint} sample arguments in this test"
-            rules.append((rule.endpoint, rule.rule, set(rule.methods or ()) - {"HEAD", "OPTIONS"}))
-    return rules
+        if not rule.rule.startswith("/moderation"):
+            continue
+        missing = set(rule.arguments) - set(samples)
+        assert not missing, f"give {rule.endpoint} sample arguments {missing} in this test"
+        with app.test_request_context():
+            path = url_for(rule.endpoint, **{name: samples[name] for name in rule.arguments})
+        rules.append((rule.endpoint, path, set(rule.methods or ()) - {"HEAD", "OPTIONS"}))
+    return sorted(rules, key=lambda item: item[0] in ENDS_SESSION)
 
 
 def test_every_moderation_route_is_in_the_matrix(intake_app: Flask) -> None:
-    endpoints = {endpoint for endpoint, _, _ in moderation_rules(intake_app)}
+    endpoints = {rule.endpoint for rule in intake_app.url_map.iter_rules()
+                 if rule.rule.startswith("/moderation")}  # fmt: skip
     assert endpoints == set(EXPECTED_GET) | set(EXPECTED_POST)
 
 
 def test_role_matrix(intake_app: Flask, staff: dict[str, Staff]) -> None:
+    with intake_app.app_context():
+        target = make_staff(RESEARCHER, None)  # the account the admin actions act on
+        target_id = db.session.scalars(select(User.id).where(User.email == target.email)).one()
+    samples: dict[str, object] = {"user_id": target_id, "token": "not-a-real-invitation"}
     for role in ("anonymous", RESEARCHER, MODERATOR, ADMIN):
-        for endpoint, path, methods in moderation_rules(intake_app):
+        client = intake_app.test_client()
+        if role != "anonymous":
+            assert login(client, staff[role]).status_code == 303
+        for endpoint, path, methods in moderation_rules(intake_app, samples):
             if endpoint == "moderation.login":
                 continue  # logging in is tested on its own below
-            client = intake_app.test_client()
-            if role != "anonymous":
-                assert login(client, staff[role]).status_code == 303
             csrf = hidden_value(client.get("/moderation/login").get_data(as_text=True),
                                 "csrf_token")  # fmt: skip
-            for method in methods:
+            for method in sorted(methods):
                 expected = EXPECTED_GET if method == "GET" else EXPECTED_POST
                 response = client.open(path, method=method, data={"csrf_token": csrf})
                 allowed = role in expected.get(endpoint, set())
+                where = (role, method, path)
                 if allowed:
-                    assert response.status_code in {200, 303}, (role, method, path)
+                    assert response.status_code in {200, 303, 404, 409, 422}, where
                 elif role == "anonymous":
-                    assert response.status_code == 302, (role, method, path)
-                    assert response.headers["Location"].endswith("/moderation/login")
+                    assert response.status_code == 302, where
+                    assert response.headers["Location"].endswith("/moderation/login"), where
                 else:
-                    assert response.status_code == 403, (role, method, path)
-                assert response.headers["Cache-Control"] == "no-store"
+                    assert response.status_code == 403, where
+                assert response.headers["Cache-Control"] == "no-store", where
+            if endpoint in ENDS_SESSION and role != "anonymous":
+                assert login(client, staff[role]).status_code == 303
 
 
 def test_login_with_second_factor_and_logout(intake_app: Flask, staff: dict[str, Staff]) -> None:

@@ -1,0 +1,152 @@
+"""Admin pages (accounts, invitations, key grants, audit log) and each person's own settings."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import abort, current_app, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from app.cli import kdf_params
+from app.crypto.errors import SealError, SessionLocked
+from app.crypto.keyring import grant_pending_slots, pending_slots
+from app.crypto.sessions import SessionTicket, session_keys
+from app.extensions import db
+from app.models import AuditEvent, User
+from app.models.user import ADMIN, MODERATOR, RESEARCHER, ROLES
+from app.moderation import bp
+from app.moderation.accounts import AccountError, remove_user, unlock_account
+from app.moderation.gate import requires_role, staff_session
+from app.moderation.invitations import accept_invitation, invite, open_invitation
+
+AUDIT_PAGE = 50
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _accounts_page(**context: Any) -> Any:
+    users = db.session.scalars(select(User).order_by(User.email)).all()
+    pending = {slot.account_id for slot in pending_slots()}
+    return render_template(
+        "moderation/admin_accounts.html", users=users, pending=pending, roles=ROLES, **context
+    )
+
+
+@bp.get("/admin/accounts")
+@requires_role(ADMIN)
+def accounts() -> Any:
+    return _accounts_page()
+
+
+@bp.post("/admin/invitations")
+@requires_role(ADMIN)
+def create_invitation() -> Any:
+    try:
+        token = invite(request.form.get("email", "")[:254], request.form.get("role", ""),
+                       by=g.staff, now=_now())  # fmt: skip
+    except AccountError as error:
+        return _accounts_page(error=str(error)), 422
+    link = url_for("moderation.invitation", token=token, _external=True)
+    return _accounts_page(invitation_link=link)
+
+
+@bp.post("/admin/accounts/<int:user_id>/unlock")
+@requires_role(ADMIN)
+def unlock(user_id: int) -> Response:
+    user = db.session.get(User, user_id) or abort(404)
+    unlock_account(user, actor_id=g.staff.id)
+    return redirect(url_for("moderation.accounts"), 303)
+
+
+@bp.post("/admin/accounts/<int:user_id>/remove")
+@requires_role(ADMIN)
+def remove(user_id: int) -> Any:
+    user = db.session.get(User, user_id) or abort(404)
+    try:
+        remove_user(user, actor_id=g.staff.id)
+    except AccountError as error:
+        return _accounts_page(error=str(error)), 422
+    return redirect(url_for("moderation.accounts"), 303)
+
+
+@bp.post("/admin/keys/grant")
+@requires_role(ADMIN)
+def grant_keys() -> Any:
+    """Give invited key holders the organisation key, from this admin's unlocked session."""
+    ticket = (staff_session() or {}).get("keys")
+    try:
+        unlocked = session_keys(
+            SessionTicket.from_cookie(ticket or ""), now=_now(),
+            idle_timeout=dt.timedelta(minutes=current_app.config["STAFF_IDLE_MINUTES"]),
+        )  # fmt: skip
+        granted = grant_pending_slots(unlocked, actor_id=g.staff.id)
+    except (SessionLocked, SealError):
+        return _accounts_page(
+            error=_("Ihre Schlüssel sind nicht entsperrt. Bitte neu anmelden.")
+        ), 409
+    return _accounts_page(granted=granted)
+
+
+@bp.get("/admin/audit")
+@requires_role(ADMIN)
+def audit_log() -> str:
+    """The audit trail, newest first, filtered by tag prefix, actor or target; keyset pages."""
+    query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(AUDIT_PAGE)
+    tag = request.args.get("tag", "")[:64]
+    if tag:
+        query = query.where(AuditEvent.tag.startswith(tag, autoescape=True))
+    actor = request.args.get("actor", type=int)
+    if actor is not None:
+        query = query.where(AuditEvent.actor_id == actor)
+    target = request.args.get("target_type", "")[:32]
+    if target:
+        query = query.where(AuditEvent.target_type == target)
+    after = request.args.get("after", type=int)
+    if after is not None:
+        query = query.where(AuditEvent.id < after)
+    events = db.session.scalars(query).all()
+    next_after = events[-1].id if len(events) == AUDIT_PAGE else None
+    filters = {"tag": tag, "actor": actor, "target_type": target}
+    return render_template("moderation/admin_audit.html", events=events, filters=filters,
+                           next_after=next_after)  # fmt: skip
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@requires_role(ADMIN, MODERATOR, RESEARCHER)
+def account() -> Any:
+    """Each person's own settings: interface language and content-free notifications."""
+    user: User = g.staff
+    if request.method == "POST":
+        language = request.form.get("language", "de")
+        if language not in ("de", "en"):
+            abort(400)
+        user.language = language
+        user.notify_new_reports = request.form.get("notify") == "y" and user.role != RESEARCHER
+        return redirect(url_for("moderation.account", saved=1), 303)
+    return render_template("moderation/account.html", saved=request.args.get("saved"))
+
+
+@bp.route("/invitation/<token>", methods=["GET", "POST"])
+def invitation(token: str) -> Any:
+    """Open to anyone holding the link (the gate admits it): set a password, enrol a factor."""
+    found = open_invitation(token[:100], _now())
+    if found is None:
+        return render_template("moderation/invitation.html", invalid=True), 404
+    if request.method == "GET":
+        return render_template("moderation/invitation.html", invitation=found)
+    password = request.form.get("password", "")
+    if password != request.form.get("password_again", ""):
+        error = _("Die beiden Passwörter sind verschieden.")
+        return render_template("moderation/invitation.html", invitation=found, error=error), 422
+    try:
+        enrolment = accept_invitation(found, password, now=_now(),
+                                      params=kdf_params(current_app))  # fmt: skip
+    except AccountError as error:
+        return render_template("moderation/invitation.html", invitation=found,
+                               error=str(error)), 422  # fmt: skip
+    return render_template("moderation/invitation.html", enrolment=enrolment)

@@ -1,0 +1,126 @@
+"""Admin pages: invitations with pending key slots, grants, unlocking, removal, audit log."""
+
+from __future__ import annotations
+
+import base64
+import re
+from urllib.parse import parse_qs, urlsplit
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from app.crypto import keyring
+from app.extensions import db
+from app.models import AuditEvent, KeySlot, User
+from app.models.user import ADMIN, MODERATOR, RESEARCHER
+from tests.functional.conftest import hidden_value
+from tests.functional.test_moderation_access import login
+from tests.staff import PASSWORD, Staff, make_staff
+
+
+def admin_client(app: Flask) -> tuple[FlaskClient, Staff, str]:
+    with app.app_context():
+        admin = make_staff(ADMIN, app.config["TEST_RECOVERY_KEY"])
+    client = app.test_client()
+    assert login(client, admin).status_code == 303
+    csrf = hidden_value(client.get("/moderation/admin/accounts").get_data(as_text=True),
+                        "csrf_token")  # fmt: skip
+    return client, admin, csrf
+
+
+def test_an_invited_moderator_gets_keys_from_an_admin(intake_app: Flask) -> None:
+    client, _, csrf = admin_client(intake_app)
+    invitation = {"csrf_token": csrf, "email": "Neu@Example.org", "role": MODERATOR}
+    page = client.post("/moderation/admin/invitations", data=invitation)
+    assert page.status_code == 200
+    link = re.search(r"(http://[^<\s]+/moderation/invitation/[^<\s]+)", page.get_data(as_text=True))
+    assert link
+    path = urlsplit(link.group(1)).path
+
+    newcomer = intake_app.test_client()
+    form = newcomer.get(path)
+    assert form.status_code == 200
+    token = hidden_value(form.get_data(as_text=True), "csrf_token")
+    mismatch = newcomer.post(path, data={"csrf_token": token, "password": PASSWORD,
+                                         "password_again": PASSWORD + "x"})  # fmt: skip
+    assert mismatch.status_code == 422
+    done = newcomer.post(path, data={"csrf_token": token, "password": PASSWORD,
+                                     "password_again": PASSWORD})  # fmt: skip
+    assert done.status_code == 200
+    html = done.get_data(as_text=True)
+    uri = re.search(r"(otpauth://totp/[^<\s]+)", html)
+    assert uri
+    assert newcomer.get(path).status_code == 404  # the link works once
+
+    with intake_app.app_context():
+        user = db.session.scalars(select(User).where(User.email == "neu@example.org")).one()
+        slot = db.session.scalars(select(KeySlot).where(KeySlot.account_id == user.id)).one()
+        assert slot.grants == []  # pending: holds nothing yet
+    accounts = client.get("/moderation/admin/accounts").get_data(as_text=True)
+    assert "wartet auf Schlüssel" in accounts
+    granted = client.post("/moderation/admin/keys/grant", data={"csrf_token": csrf})
+    assert granted.status_code == 200
+    assert "Schlüssel an 1 Konten freigegeben." in granted.get_data(as_text=True)
+    with intake_app.app_context():
+        slot = db.session.scalars(select(KeySlot).where(KeySlot.account_id == user.id)).one()
+        assert keyring.unlock_with_password(slot, PASSWORD)  # now it opens the reports
+    query = parse_qs(urlsplit(uri.group(1).replace("&amp;", "&")).query)
+    secret = base64.b32decode(query["secret"][0] + "=" * (-len(query["secret"][0]) % 8))
+    recovery = re.findall(r"([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4})", html)
+    invited = Staff("neu@example.org", MODERATOR, PASSWORD, secret, recovery)
+    assert login(intake_app.test_client(), invited).status_code == 303
+
+
+def test_invitations_refuse_taken_addresses_and_bad_links(intake_app: Flask) -> None:
+    client, admin, csrf = admin_client(intake_app)
+    invitation = {"csrf_token": csrf, "email": admin.email, "role": RESEARCHER}
+    taken = client.post("/moderation/admin/invitations", data=invitation)
+    assert taken.status_code == 422
+    assert intake_app.test_client().get("/moderation/invitation/not-a-token").status_code == 404
+
+
+def test_admin_unlocks_and_removes_but_keeps_the_last_admin(intake_app: Flask) -> None:
+    client, admin, csrf = admin_client(intake_app)
+    with intake_app.app_context():
+        researcher = make_staff(RESEARCHER, None)
+        users = {u.email: u.id for u in db.session.scalars(select(User))}
+    assert client.post(f"/moderation/admin/accounts/{users[researcher.email]}/unlock",
+                       data={"csrf_token": csrf}).status_code == 303  # fmt: skip
+    assert client.post(f"/moderation/admin/accounts/{users[researcher.email]}/remove",
+                       data={"csrf_token": csrf}).status_code == 303  # fmt: skip
+    refused = client.post(f"/moderation/admin/accounts/{users[admin.email]}/remove",
+                          data={"csrf_token": csrf})  # fmt: skip
+    assert refused.status_code == 422
+    assert client.post("/moderation/admin/accounts/99999/unlock",
+                       data={"csrf_token": csrf}).status_code == 404  # fmt: skip
+
+
+def test_audit_log_filters_and_holds_no_content(intake_app: Flask) -> None:
+    client, admin, _ = admin_client(intake_app)
+    page = client.get("/moderation/admin/audit?tag=auth:login")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "auth:login:success" in html
+    assert "key:org:init" not in html
+    with intake_app.app_context():
+        for event in db.session.scalars(select(AuditEvent)):
+            assert admin.password not in repr(event.details) + event.summary
+
+
+def test_own_settings_language_and_notifications(intake_app: Flask) -> None:
+    with intake_app.app_context():
+        moderator = make_staff(MODERATOR, intake_app.config["TEST_RECOVERY_KEY"])
+    client = intake_app.test_client()
+    assert login(client, moderator).status_code == 303
+    csrf = hidden_value(client.get("/moderation/account").get_data(as_text=True), "csrf_token")
+    saved = client.post("/moderation/account",
+                        data={"csrf_token": csrf, "language": "en", "notify": "y"})  # fmt: skip
+    assert saved.status_code == 303
+    html = client.get("/moderation/account").get_data(as_text=True)
+    assert '<html lang="en">' in html
+    with intake_app.app_context():
+        user = db.session.scalars(select(User).where(User.email == moderator.email)).one()
+        assert user.notify_new_reports is True
+    assert client.post("/moderation/account",
+                       data={"csrf_token": csrf, "language": "xx"}).status_code == 400  # fmt: skip
