@@ -1,4 +1,5 @@
-"""Operator commands: `flask keys init|status|rotate|recover`, `flask tokens create|list|revoke`."""
+"""Operator commands: `flask keys init|status|rotate|recover`, `flask tokens create|list|revoke`,
+`flask sessions purge`, `flask retention purge`."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from app import retention
 from app.api import tokens
 from app.crypto import keyring
 from app.crypto.errors import SealError
@@ -217,7 +219,32 @@ def purge_sessions() -> None:
     click.echo(f"Removed {staff} expired staff sessions and {reporters} status sessions.")
 
 
+retention_cli = AppGroup("retention", help="Personal data past its retention deadline.")
+
+
+@retention_cli.command("purge")
+@click.option("--dry-run", is_flag=True, help="Only say how many reports are due; change nothing.")
+def purge_reports(dry_run: bool) -> None:
+    """Destroy the personal data of reports past their deadline; the coded incidents stay.
+
+    Safe to run from cron: each batch is committed with its audit event, so an interrupted run
+    loses nothing and the next run continues.
+    """
+    today = _today()
+    if dry_run:
+        due = retention.count_due_reports(today)
+        click.echo(f"{due} reports are due for purging (deadline on or before {today}).")
+        click.echo("Dry run: nothing was changed.")
+        return
+    done = retention.purge_due_reports(today)
+    click.echo(
+        f"Purged {done.reports} reports ({done.fields} fields, {done.attachments} images, "
+        f"{done.messages} messages)."
+    )
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(keys_cli)
     app.cli.add_command(tokens_cli)
     app.cli.add_command(sessions_cli)
+    app.cli.add_command(retention_cli)

@@ -25,6 +25,7 @@ from app.crypto.receipts import new_receipt_code
 from app.extensions import db, limiter
 from app.intake.answers import Answers, InvalidAnswers, parse_answers
 from app.intake.services import submit_report
+from app.notifications import NEW_REPORT, queue_notification
 
 # The longest valid report (about 16,000 characters of free text), every character escaped as
 # a JSON surrogate pair, stays under 200 KiB: a larger body is not a report.
@@ -145,6 +146,7 @@ def post_report() -> tuple[Response, int]:
         source="api",
     )
     db.session.flush()
+    queue_notification(NEW_REPORT)  # sent after the commit, to staff who opted in
     body = {
         "receipt_code": stored.receipt.display,
         "codebook_version": codebook.version,

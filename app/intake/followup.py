@@ -61,6 +61,10 @@ class ReportStatus:
     images: int
 
 
+class ReportPurged(LookupError):
+    """The report's personal data was destroyed (retention or a deletion request)."""
+
+
 class StatusClosed(LookupError):
     """The status session has ended (left, idle, expired, or the report is gone)."""
 
@@ -72,11 +76,17 @@ def _aad(session_id: str) -> bytes:
 def open_status(
     typed_code: str, receipt_secret: bytes, *, now: dt.datetime, lifetime: dt.timedelta
 ) -> StatusTicket | None:
-    """A status session for the report behind ``typed_code``; None for any wrong code."""
+    """A status session for the report behind ``typed_code``; None for any wrong code.
+
+    Raises:
+        ReportPurged: when the code is right but the report's personal data is gone.
+    """
     found = find_report(typed_code, receipt_secret)
     if found is None:
         return None
     report, receipt = found
+    if report.purged_on is not None:
+        raise ReportPurged
     mailbox_key = mailbox_key_for_reporter(report, receipt)
     secret = AESGCM.generate_key(bit_length=256)
     session_id = secrets.token_urlsafe(32)

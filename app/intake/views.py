@@ -39,6 +39,7 @@ from app.intake.forms import HONEYPOT_FIELD, ReportFormBase, report_form_class
 from app.intake.services import already_submitted, remember_submission, submit_report
 from app.intake.tokens import issue_form_token, read_form_token
 from app.models import Report
+from app.notifications import NEW_REPORT, REPORTER_ANSWERED, queue_notification
 
 IMAGE_MESSAGES = {
     "too_large": _l("Das Bild „%(name)s“ ist größer als 10 MB."),
@@ -166,6 +167,8 @@ def report() -> Any:
         db.session.flush()
     except IntegrityError:  # the same form, sent twice at once: the other request stored it
         db.session.rollback()
+    else:
+        queue_notification(NEW_REPORT)  # sent after the commit, to staff who opted in
     return _render_receipt(form.form_token.data)
 
 
@@ -254,12 +257,17 @@ def _open_report() -> tuple[Report, ReportKey] | None:
 def status() -> Any:
     """Enter the receipt code (POST), then see the report's state and mailbox (GET)."""
     if request.method == "POST":
-        ticket = followup.open_status(
-            request.form.get("code", "")[:100],
-            _receipt_secret(),
-            now=dt.datetime.now(dt.UTC),
-            lifetime=dt.timedelta(hours=current_app.config["STATUS_SESSION_HOURS"]),
-        )
+        try:
+            ticket = followup.open_status(
+                request.form.get("code", "")[:100],
+                _receipt_secret(),
+                now=dt.datetime.now(dt.UTC),
+                lifetime=dt.timedelta(hours=current_app.config["STATUS_SESSION_HOURS"]),
+            )
+        except followup.ReportPurged:
+            notice = _("Die persönlichen Angaben zu dieser Meldung wurden gelöscht. Anonyme "
+                       "Zahlen bleiben in der Statistik.")  # fmt: skip
+            return render_template("intake/status_open.html", notice=notice)
         if ticket is None:
             notice = _("Zu diesem Code haben wir keine Meldung gefunden. Bitte prüfen Sie ihn "
                        "Zeichen für Zeichen.")  # fmt: skip
@@ -298,6 +306,7 @@ def status_message() -> Any:
         ), 422  # fmt: skip
     followup.add_message(report, mailbox_key, text, author=followup.REPORTER, kind=kind,
                          today=_today())  # fmt: skip
+    queue_notification(REPORTER_ANSWERED)
     return redirect(url_for("intake.status", done="sent"), 303)
 
 

@@ -4,5 +4,5 @@ from flask import Blueprint
 
 bp = Blueprint("moderation", __name__, url_prefix="/moderation")
 
-from app.moderation import views  # noqa: E402,F401 - registers the routes on bp
-from app.moderation import admin_views  # noqa: E402,F401
+# Imported for their side effect: they register the routes on bp.
+from app.moderation import admin_views, case_views, views  # noqa: E402,F401

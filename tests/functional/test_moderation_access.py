@@ -10,14 +10,19 @@ from flask import Flask, url_for
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from app.crypto.attachments import sanitise_image
+from app.crypto.reports import Evidence
 from app.extensions import db
-from app.models import User
+from app.models import Incident, User
 from app.models.user import ADMIN, MODERATOR, RESEARCHER
+from tests.factories import store_sample_report
 from tests.functional.conftest import hidden_value
+from tests.integration.test_canary import image_with
 from tests.staff import Staff, make_staff
 
 STAFF_ROLES = {RESEARCHER, MODERATOR, ADMIN}
 EVERYONE = {"anonymous"} | STAFF_ROLES
+CASE_WORKERS = {MODERATOR, ADMIN}  # researchers never see a sealed field or a single report
 # What each role may open (GET) — everything not listed must be closed to it.
 EXPECTED_GET = {
     "moderation.login": EVERYONE,
@@ -26,6 +31,9 @@ EXPECTED_GET = {
     "moderation.account": STAFF_ROLES,
     "moderation.accounts": {ADMIN},
     "moderation.audit_log": {ADMIN},
+    "moderation.queue": CASE_WORKERS,
+    "moderation.case": CASE_WORKERS,
+    "moderation.case_attachment": CASE_WORKERS,
 }
 # What each role may post to (with a valid CSRF token).
 EXPECTED_POST = {
@@ -38,7 +46,26 @@ EXPECTED_POST = {
     "moderation.unlock": {ADMIN},
     "moderation.remove": {ADMIN},
     "moderation.grant_keys": {ADMIN},
+    "moderation.case_open": CASE_WORKERS,
+    "moderation.case_state": CASE_WORKERS,
+    "moderation.case_assign": CASE_WORKERS,
+    "moderation.case_code": CASE_WORKERS,
+    "moderation.case_notes": CASE_WORKERS,
+    "moderation.case_duplicate": CASE_WORKERS,
+    "moderation.case_message": CASE_WORKERS,
+    "moderation.case_deletion": CASE_WORKERS,
 }
+# Valid form data, so that the allowed roles really do what the route is for.
+FORM_SAMPLES: dict[str, dict[str, Any]] = {
+    "moderation.case_state": {"to": "in_review"},
+    "moderation.case_assign": {"assignee": ""},
+    "moderation.case_code": {"incident_types": ["threat"], "land": "sn", "place_type": "street",
+                             "target": "person"},
+    "moderation.case_notes": {"text": "Eine Notiz"},
+    "moderation.case_duplicate": {"original": ""},
+    "moderation.case_message": {"text": "Eine Nachricht"},
+    "moderation.case_deletion": {"confirm": "y"},
+}  # fmt: skip
 # Routes that end the session go last, and are followed by a fresh login.
 ENDS_SESSION = {"moderation.logout", "moderation.logout_everywhere"}
 
@@ -60,7 +87,7 @@ def staff(intake_app: Flask) -> dict[str, Staff]:
         return {role: make_staff(role, recovery) for role in (RESEARCHER, MODERATOR, ADMIN)}
 
 
-def moderation_rules(app: Flask, samples: dict[str, object]) -> list[tuple[str, str, set[str]]]:
+def moderation_rules(app: Flask, samples: dict[str, Any]) -> list[tuple[str, str, set[str]]]:
     """Every /moderation/ rule with a concrete URL (sample arguments filled in)."""
     rules = []
     for rule in app.url_map.iter_rules():
@@ -84,7 +111,13 @@ def test_role_matrix(intake_app: Flask, staff: dict[str, Staff]) -> None:
     with intake_app.app_context():
         target = make_staff(RESEARCHER, None)  # the account the admin actions act on
         target_id = db.session.scalars(select(User.id).where(User.email == target.email)).one()
-    samples: dict[str, object] = {"user_id": target_id, "token": "not-a-real-invitation"}
+        # A case with an image, for the case routes (<incident_id>, <position>).
+        evidence = [Evidence(sanitise_image(image_with("Probe")), "probe.png")]
+        store_sample_report(intake_app.config["RECEIPT_SECRET"].encode(), evidence=evidence)
+        db.session.commit()
+        case_id = db.session.scalars(select(Incident.id)).one()
+    samples: dict[str, object] = {"user_id": target_id, "token": "not-a-real-invitation",
+                                  "incident_id": case_id, "position": 0}  # fmt: skip
     for role in ("anonymous", RESEARCHER, MODERATOR, ADMIN):
         client = intake_app.test_client()
         if role != "anonymous":
@@ -96,7 +129,8 @@ def test_role_matrix(intake_app: Flask, staff: dict[str, Staff]) -> None:
                                 "csrf_token")  # fmt: skip
             for method in sorted(methods):
                 expected = EXPECTED_GET if method == "GET" else EXPECTED_POST
-                response = client.open(path, method=method, data={"csrf_token": csrf})
+                data = {"csrf_token": csrf, **FORM_SAMPLES.get(endpoint, {})}
+                response = client.open(path, method=method, data=data)
                 allowed = role in expected.get(endpoint, set())
                 where = (role, method, path)
                 if allowed:

@@ -18,6 +18,7 @@ from app.crypto.reports import mailbox_key_for_staff, open_report
 from app.extensions import db
 from app.intake import followup
 from app.models import Base, Incident, Message, Report, StatusSession
+from app.retention import purge_due_reports
 from tests.factories import report_form_data
 from tests.functional.conftest import hidden_value, open_form, post_report, receipt_code
 
@@ -236,3 +237,16 @@ def test_the_form_path_leaves_no_plaintext_on_disk(intake_app: Flask) -> None:
         for table in Base.metadata.sorted_tables:
             for row in db.session.execute(select(table)):
                 assert canary not in repr(row), table.name
+
+
+def test_after_the_purge_the_code_says_the_data_is_gone(intake_app: Flask) -> None:
+    client = intake_app.test_client()
+    code = receipt_code(post_report(client, report_form_data()))
+    with intake_app.app_context():
+        report = db.session.scalars(select(Report)).one()
+        report.retention_deadline = dt.date(2026, 1, 1)
+        purge_due_reports(dt.date(2026, 11, 26), commit=db.session.commit)
+    csrf = hidden_value(client.get("/de/report/status").get_data(as_text=True), "csrf_token")
+    response = client.post("/de/report/status", data={"csrf_token": csrf, "code": code})
+    assert response.status_code == 200
+    assert "wurden gelöscht" in response.get_data(as_text=True)
