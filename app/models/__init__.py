@@ -3,6 +3,7 @@
 from app.models.api_token import ApiToken
 from app.models.audit import AuditEvent
 from app.models.base import Base
+from app.models.case import CaseCode, CaseNote
 from app.models.incident import Incident, IncidentCode
 from app.models.keys import KeyGrant, KeySlot, OrgKey, SessionKey
 from app.models.report import (
@@ -20,6 +21,8 @@ __all__ = [
     "Attachment",
     "AuditEvent",
     "Base",
+    "CaseCode",
+    "CaseNote",
     "Incident",
     "IncidentCode",
     "Invitation",

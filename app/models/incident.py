@@ -13,6 +13,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.models.base import Base
 
 RECEIVED = "received"
+IN_REVIEW = "in_review"
+VERIFIED = "verified"
+NOT_VERIFIABLE = "not_verifiable"
+OUT_OF_SCOPE = "out_of_scope"
+CLOSED = "closed"
+STATES = (RECEIVED, IN_REVIEW, VERIFIED, NOT_VERIFIABLE, OUT_OF_SCOPE, CLOSED)
 
 
 class Incident(Base):
@@ -22,7 +28,14 @@ class Incident(Base):
     """
 
     __tablename__ = "incident"
-    __table_args__ = (Index("ix_incident_state_id", "state", "id"),)
+    # The moderation queue pages newest first by id (keyset, no OFFSET): each filter it can
+    # apply on its own has an index that ends in id, so its first page reads only its own rows.
+    __table_args__ = (
+        Index("ix_incident_state_id", "state", "id"),
+        Index("ix_incident_land_id", "land", "id"),
+        Index("ix_incident_most_severe_type_id", "most_severe_type", "id"),
+        Index("ix_incident_assigned_to_id", "assigned_to", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     report_id: Mapped[int | None] = mapped_column(
@@ -50,6 +63,18 @@ class Incident(Base):
     perpetrator_known: Mapped[str | None] = mapped_column(String(16))
     support_wished: Mapped[str | None] = mapped_column(String(32))
     consent_publication: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The case (app/moderation/cases.py): who works on it and what the moderators decided.
+    assigned_to: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    # A repeat report of another incident: statistics count only rows where this is NULL.
+    duplicate_of: Mapped[int | None] = mapped_column(
+        ForeignKey("incident.id", ondelete="SET NULL"), index=True
+    )
+    verified_on: Mapped[dt.date | None] = mapped_column(Date)
+    closed_on: Mapped[dt.date | None] = mapped_column(Date)
+    # The moderators' classification lives in case_code; these summarise it for counting.
+    coded_on: Mapped[dt.date | None] = mapped_column(Date)
+    coded_codebook_version: Mapped[str | None] = mapped_column(String(32))
+    coded_most_severe_type: Mapped[str | None] = mapped_column(String(32))
 
     codes: Mapped[list[IncidentCode]] = relationship(
         back_populates="incident", cascade="all, delete-orphan", passive_deletes=True

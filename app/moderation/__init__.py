@@ -5,4 +5,4 @@ from flask import Blueprint
 bp = Blueprint("moderation", __name__, url_prefix="/moderation")
 
 # Imported for their side effect: they register the routes on bp.
-from app.moderation import admin_views, views  # noqa: E402,F401
+from app.moderation import admin_views, case_views, views  # noqa: E402,F401

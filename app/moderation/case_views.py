@@ -1,0 +1,518 @@
+"""Case routes: the queue, one case, and every action on it — for admins and moderators only.
+
+Each route parses the request, calls one service of ``app.moderation.cases`` and renders or
+redirects. Sealed content appears only in the answer to ``POST …/open`` (and as images from
+``…/attachments/<n>``), escaped by Jinja like every other value. Researchers reach none of this:
+the gate answers them 403.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from flask import abort, current_app, g, redirect, render_template, request, session, url_for
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import update
+from werkzeug.wrappers import Response
+
+from app.codebook import current_codebook
+from app.crypto.errors import SealError, SessionLocked
+from app.crypto.keyring import UnlockedKeys
+from app.crypto.sessions import SessionTicket, session_keys
+from app.extensions import db
+from app.models import Incident, SessionKey, User
+from app.models.incident import (
+    CLOSED,
+    IN_REVIEW,
+    NOT_VERIFIABLE,
+    OUT_OF_SCOPE,
+    RECEIVED,
+    STATES,
+    VERIFIED,
+)
+from app.models.user import ADMIN, MODERATOR
+from app.moderation import bp, cases
+from app.moderation.gate import SESSION_KEY, requires_role, staff_session
+
+PAGE_SIZE = 50
+# Ids are 32-bit integers in the schema; a larger number names nothing (and SQLite cannot even
+# bind one beyond 64 bits), so it is answered like any unknown id.
+MAX_ID = 2**31 - 1
+COUNT_CAP = 10_000  # the queue's counts per state stop here ("10,000+")
+FILTER_NAMES = ("state", "type", "land", "from", "to", "assigned", "messages")
+
+STATE_LABELS = {
+    RECEIVED: _l("Eingegangen"),
+    IN_REVIEW: _l("In Prüfung"),
+    VERIFIED: _l("Bestätigt"),
+    NOT_VERIFIABLE: _l("Nicht überprüfbar"),
+    OUT_OF_SCOPE: _l("Nicht zuständig"),
+    CLOSED: _l("Abgeschlossen"),
+}
+MOVE_LABELS = {
+    IN_REVIEW: _l("Prüfung beginnen"),
+    VERIFIED: _l("Als bestätigt markieren"),
+    NOT_VERIFIABLE: _l("Als nicht überprüfbar markieren"),
+    OUT_OF_SCOPE: _l("Als nicht zuständig markieren"),
+    CLOSED: _l("Fall abschließen"),
+}
+DONE = {
+    "state": _l("Der Stand ist geändert."),
+    "assign": _l("Die Zuweisung ist gespeichert."),
+    "code": _l("Die Kodierung ist gespeichert."),
+    "note": _l("Die Notiz ist verschlüsselt gespeichert."),
+    "duplicate": _l("Die Angabe zum Duplikat ist gespeichert."),
+    "message": _l(
+        "Die Nachricht ist verschlüsselt gespeichert. Die meldende Person liest sie mit ihrem Code."
+    ),
+    "deletion": _l("Die persönlichen Daten werden beim nächsten Löschlauf vernichtet."),
+}
+ERRORS = {
+    "transition": _l("Dieser Schritt ist im jetzigen Stand des Falls nicht möglich."),
+    "not_coded": _l("Bitte kodieren Sie den Fall, bevor Sie ihn als bestätigt markieren."),
+    "coding": _l("Die Kodierung ist unvollständig oder enthält unbekannte Codes: „%(question)s“."),
+    "assignee": _l(
+        "Fälle können nur aktiven Konten mit Admin- oder Moderationsrechten zugewiesen werden."
+    ),  # fmt: skip
+    "duplicate": _l(
+        "Ein Fall kann kein Duplikat seiner selbst sein, und Duplikate dürfen keinen Kreis bilden."
+    ),  # fmt: skip
+    "original": _l("Einen Fall mit dieser Nummer gibt es nicht."),
+    "empty": _l("Bitte schreiben Sie einen Text."),
+    "too_long": _l("Der Text ist zu lang (höchstens 5000 Zeichen)."),
+    "control": _l("Der Text enthält unzulässige Steuerzeichen. Bitte entfernen Sie sie."),
+    "purged": _l("Die persönlichen Daten dieses Falls sind gelöscht."),
+    "sealed": _l(
+        "Die versiegelten Daten lassen sich mit den Schlüsseln Ihrer Anmeldung nicht öffnen."
+    ),  # fmt: skip
+    "confirm": _l("Bitte bestätigen Sie, dass die persönlichen Daten gelöscht werden sollen."),
+}
+# A decision that the case's present state forbids is a conflict; anything else is bad input.
+CONFLICTS = frozenset({"transition", "not_coded", "duplicate", "purged", "sealed"})
+FILTER_ERROR = _l("Dieser Filter ist ungültig. Bitte wählen Sie die Werte aus der Liste.")
+# An image is never rendered as a page: no script, no style, no plugin, sandboxed.
+IMAGE_CSP = "default-src 'none'; img-src 'self'; style-src 'none'; sandbox"
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _today() -> dt.date:
+    return _now().date()
+
+
+def _idle_limit() -> dt.timedelta:
+    return dt.timedelta(minutes=current_app.config["STAFF_IDLE_MINUTES"])
+
+
+# --- The keys of this login ------------------------------------------------------------------
+
+
+def _ticket() -> SessionTicket | None:
+    cookie = (staff_session() or {}).get("keys")
+    if not cookie:
+        return None  # an invited account whose key slot is not granted yet
+    try:
+        return SessionTicket.from_cookie(str(cookie))
+    except SessionLocked:
+        return None
+
+
+def _unlocked_keys() -> UnlockedKeys | None:
+    """The organisation keys this login opened; None when they are locked (log in again)."""
+    ticket = _ticket()
+    if ticket is None:
+        return None
+    try:
+        return session_keys(ticket, now=_now(), idle_timeout=_idle_limit())
+    except SessionLocked:
+        return None
+
+
+def _keep_keys_alive() -> None:
+    """Reading the queue or a case counts as using the keys.
+
+    The keys session idles out on its own clock, which only opening something advances; without
+    this, a moderator reading the queue for longer than the idle limit would find the keys
+    locked while the staff session is alive. A keys session that already idled out stays dead.
+    """
+    ticket = _ticket()
+    if ticket is None:
+        return
+    now = _now()
+    db.session.execute(
+        update(SessionKey)
+        .where(
+            SessionKey.id == ticket.session_id,
+            SessionKey.last_used_at > now - _idle_limit(),
+            SessionKey.expires_at > now,
+        )
+        .values(last_used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _log_in_again() -> Response:
+    """Only a new login opens the keys again: end this one and send the person there."""
+    session.pop(SESSION_KEY, None)
+    return redirect(url_for("moderation.login"), 303)
+
+
+# --- The queue -------------------------------------------------------------------------------
+
+
+class BadFilter(ValueError):
+    pass
+
+
+def _code(args: Mapping[str, str], name: str, allowed: tuple[str, ...]) -> str | None:
+    value = args.get(name) or None
+    if value is not None and value not in allowed:
+        raise BadFilter(name)
+    return value
+
+
+def _date(args: Mapping[str, str], name: str) -> dt.date | None:
+    value = args.get(name) or None
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except ValueError:
+        raise BadFilter(name) from None
+
+
+def form_id(value: str) -> int | None:
+    """A row id typed or chosen in a form; None for anything that cannot be one."""
+    value = value.strip()
+    if not value.isdigit() or len(value) > 10 or not 1 <= int(value) <= MAX_ID:
+        return None
+    return int(value)
+
+
+def _positive(value: str | None, name: str) -> int | None:
+    if not value:
+        return None
+    number = form_id(value)
+    if number is None:
+        raise BadFilter(name)
+    return number
+
+
+def parse_filters(args: Mapping[str, str], me: User) -> tuple[cases.QueueFilters, int | None]:
+    """The queue's filters and ``after`` from the query string, each checked against the
+    codebook or the list of case workers.
+
+    Raises:
+        BadFilter: naming the first parameter that is not one of the offered values.
+    """
+    codebook = current_codebook()
+    state = args.get("state") or "open"
+    if state == "open":
+        states: tuple[str, ...] = cases.OPEN_STATES
+    elif state == "all":
+        states = ()
+    elif state in STATES:
+        states = (state,)
+    else:
+        raise BadFilter("state")
+    assigned = args.get("assigned") or None
+    assigned_to = None
+    if assigned == "me":
+        assigned_to = me.id
+    elif assigned not in (None, "none"):
+        assigned_to = _positive(assigned, "assigned")
+        if assigned_to not in {worker.id for worker in cases.case_workers()}:
+            raise BadFilter("assigned")
+    if args.get("messages") not in (None, "", "1"):
+        raise BadFilter("messages")
+    filters = cases.QueueFilters(
+        states=states,
+        land=_code(args, "land", codebook.question("land").codes),
+        incident_type=_code(args, "type", codebook.question("incident_types").codes),
+        received_from=_date(args, "from"),
+        received_to=_date(args, "to"),
+        assigned_to=assigned_to,
+        unassigned=assigned == "none",
+        with_messages=args.get("messages") == "1",
+    )
+    return filters, _positive(args.get("after"), "after")
+
+
+@bp.get("/queue")
+@requires_role(ADMIN, MODERATOR)
+def queue() -> Any:
+    """New and open cases first (``state=open``), filtered, newest first, ``after`` paging."""
+    _keep_keys_alive()
+    # Only the known names go into the page links (url_for would obey "_scheme" or "_external").
+    args: dict[str, Any] = {
+        name: request.args[name] for name in FILTER_NAMES if request.args.get(name)
+    }
+    context: dict[str, Any] = {
+        "args": args,
+        "counts": cases.state_counts(cap=COUNT_CAP),
+        "cap": COUNT_CAP,
+        "workers": {worker.id: worker.email for worker in cases.case_workers()},
+        "codebook": current_codebook(),
+        "lang": g.lang,
+        "states": STATE_LABELS,
+        "page": None,
+    }
+    try:
+        filters, after = parse_filters(request.args, g.staff)
+    except BadFilter:
+        return render_template("moderation/queue.html", error=FILTER_ERROR, **context), 400
+    page = cases.queue_page(filters, after, PAGE_SIZE)
+    next_url = None
+    if page.next_after is not None:
+        next_url = url_for("moderation.queue", **args, after=page.next_after)
+    first_url = url_for("moderation.queue", **args) if after is not None else None
+    return render_template(
+        "moderation/queue.html",
+        **{**context, "page": page, "next_url": next_url, "first_url": first_url},
+    )
+
+
+# --- One case --------------------------------------------------------------------------------
+
+
+def _incident(incident_id: int) -> Incident:
+    incident = db.session.get(Incident, incident_id) if incident_id <= MAX_ID else None
+    if incident is None:
+        abort(404)
+    return incident
+
+
+def _render_case(
+    incident: Incident,
+    *,
+    opened: cases.OpenedCase | None = None,
+    error: str | None = None,
+    status: int = 200,
+    coding: Mapping[str, list[str]] | None = None,
+    texts: Mapping[str, str] | None = None,
+) -> tuple[str, int]:
+    codebook = current_codebook()
+    reporter = cases.reporter_codes(incident, codebook)
+    moderator = cases.moderator_codes(incident)
+    if coding is None:
+        # Start from the moderators' coding, or from the reporter's answers to correct them.
+        coding = moderator if incident.coded_on else reporter
+    facts = cases.case_facts(incident)
+    html = render_template(
+        "moderation/case.html",
+        incident=incident,
+        facts=facts,
+        reporter=reporter,
+        moderator=moderator,
+        coding=coding,
+        coded_questions=[codebook.question(question) for question in cases.CODED_QUESTIONS],
+        coded_ids=set(cases.CODED_QUESTIONS),
+        choice_questions=[q for q in codebook.questions.values() if q.id in reporter],
+        sealed_questions=[q for q in codebook.questions.values() if q.sealed],
+        codebook=codebook,
+        lang=g.lang,
+        workers=cases.case_workers(),
+        moves=[state for state in STATES if state in cases.TRANSITIONS[incident.state]],
+        states=STATE_LABELS,
+        move_labels=MOVE_LABELS,
+        opened=opened,
+        error=error,
+        notice=DONE.get(request.args.get("done", "")),
+        texts=texts or {},
+    )
+    return html, status
+
+
+def _refused(incident: Incident, reason: str, **kwargs: Any) -> tuple[str, int]:
+    message = str(ERRORS[reason])
+    if reason == "coding":
+        question = kwargs.pop("question")
+        message = message % {"question": current_codebook().question(question).label(g.lang)}
+    status = 409 if reason in CONFLICTS else 422
+    return _render_case(incident, error=message, status=status, **kwargs)
+
+
+def _done(incident: Incident, what: str) -> Response:
+    return redirect(url_for("moderation.case", incident_id=incident.id, done=what), 303)
+
+
+@bp.get("/cases/<int:incident_id>")
+@requires_role(ADMIN, MODERATOR)
+def case(incident_id: int) -> Any:
+    """The case with its clear codes; sealed parts only as counts until someone opens them."""
+    incident = _incident(incident_id)
+    _keep_keys_alive()
+    return _render_case(incident)
+
+
+@bp.post("/cases/<int:incident_id>/open")
+@requires_role(ADMIN, MODERATOR)
+def case_open(incident_id: int) -> Any:
+    """Unseal the case with this login's keys; each opening is audited."""
+    incident = _incident(incident_id)
+    keys = _unlocked_keys()
+    if keys is None:
+        return _log_in_again()
+    try:
+        opened = cases.open_case(incident, by=g.staff, keys=keys)
+    except cases.PersonalDataGone:
+        return _refused(incident, "purged")
+    except SealError:
+        return _refused(incident, "sealed")
+    return _render_case(incident, opened=opened)
+
+
+@bp.get("/cases/<int:incident_id>/attachments/<int:position>")
+@requires_role(ADMIN, MODERATOR)
+def case_attachment(incident_id: int, position: int) -> Any:
+    """One image, unsealed and audited, served so that no browser runs or renders it as a page.
+
+    The type comes from the image's own sealed metadata (set when it was re-encoded) and must be
+    one of the image types the intake produces; the file name is fixed, never the original.
+    """
+    incident = _incident(incident_id)
+    if position > MAX_ID:
+        abort(404)
+    keys = _unlocked_keys()
+    if keys is None:
+        return _log_in_again()
+    try:
+        image = cases.open_attachment(incident, position, by=g.staff, keys=keys)
+    except (cases.PersonalDataGone, cases.AttachmentNotFound):
+        abort(404)
+    except SealError:
+        abort(409)
+    extension = cases.SAFE_IMAGE_TYPES.get(image.mime_type)
+    if extension is None:  # cannot happen without tampering; then never show it inline
+        mime_type, disposition, extension = "application/octet-stream", "attachment", "bin"
+    else:
+        mime_type, disposition = image.mime_type, "inline"
+    response = Response(image.data, mimetype=mime_type)
+    response.headers["Content-Disposition"] = (
+        f'{disposition}; filename="attachment-{position}.{extension}"'
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = IMAGE_CSP
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/cases/<int:incident_id>/state")
+@requires_role(ADMIN, MODERATOR)
+def case_state(incident_id: int) -> Any:
+    incident = _incident(incident_id)
+    try:
+        cases.move_case(
+            incident,
+            request.form.get("to", ""),
+            by=g.staff,
+            today=_today(),
+            retention_days=current_app.config["RETENTION_DAYS"],
+        )
+    except cases.CaseRefused as refused:
+        return _refused(incident, refused.reason)
+    return _done(incident, "state")
+
+
+@bp.post("/cases/<int:incident_id>/assign")
+@requires_role(ADMIN, MODERATOR)
+def case_assign(incident_id: int) -> Any:
+    incident = _incident(incident_id)
+    chosen = request.form.get("assignee", "")
+    assignee = None
+    if chosen:
+        number = form_id(chosen)
+        assignee = db.session.get(User, number) if number else None
+        if assignee is None:
+            return _refused(incident, "assignee")
+    try:
+        cases.assign_case(incident, assignee, by=g.staff)
+    except cases.AssigneeNotAllowed:
+        return _refused(incident, "assignee")
+    return _done(incident, "assign")
+
+
+@bp.post("/cases/<int:incident_id>/code")
+@requires_role(ADMIN, MODERATOR)
+def case_code(incident_id: int) -> Any:
+    incident = _incident(incident_id)
+    answers = {
+        question: [code for code in request.form.getlist(question) if code]
+        for question in cases.CODED_QUESTIONS
+    }
+    try:
+        cases.code_case(incident, answers, by=g.staff, today=_today())
+    except cases.InvalidCoding as refused:
+        return _refused(incident, "coding", question=refused.question, coding=answers)
+    return _done(incident, "code")
+
+
+@bp.post("/cases/<int:incident_id>/notes")
+@requires_role(ADMIN, MODERATOR)
+def case_notes(incident_id: int) -> Any:
+    incident = _incident(incident_id)
+    keys = _unlocked_keys()
+    if keys is None:
+        return _log_in_again()
+    text = request.form.get("text", "")
+    try:
+        cases.add_note(incident, text, by=g.staff, keys=keys, today=_today())
+    except cases.CaseRefused as refused:
+        return _refused(incident, refused.reason, texts={"note": text})
+    except SealError:
+        return _refused(incident, "sealed", texts={"note": text})
+    return _done(incident, "note")
+
+
+@bp.post("/cases/<int:incident_id>/duplicate")
+@requires_role(ADMIN, MODERATOR)
+def case_duplicate(incident_id: int) -> Any:
+    """Link to the original by its case number; an empty number removes the link."""
+    incident = _incident(incident_id)
+    typed = request.form.get("original", "").strip().lstrip("#")
+    original = None
+    if typed:
+        number = form_id(typed)
+        original = db.session.get(Incident, number) if number else None
+        if original is None:
+            return _refused(incident, "original")
+    try:
+        cases.link_duplicate(incident, original, by=g.staff)
+    except cases.DuplicateRefused:
+        return _refused(incident, "duplicate")
+    return _done(incident, "duplicate")
+
+
+@bp.post("/cases/<int:incident_id>/message")
+@requires_role(ADMIN, MODERATOR)
+def case_message(incident_id: int) -> Any:
+    incident = _incident(incident_id)
+    keys = _unlocked_keys()
+    if keys is None:
+        return _log_in_again()
+    text = request.form.get("text", "")
+    report = cases.report_of(incident)
+    try:
+        if report is None:
+            raise cases.PersonalDataGone("the case has no report")
+        cases.send_to_reporter(report, text, by=g.staff, keys=keys, today=_today())
+    except cases.CaseRefused as refused:
+        return _refused(incident, refused.reason, texts={"message": text})
+    except SealError:
+        return _refused(incident, "sealed", texts={"message": text})
+    return _done(incident, "message")
+
+
+@bp.post("/cases/<int:incident_id>/deletion")
+@requires_role(ADMIN, MODERATOR)
+def case_deletion(incident_id: int) -> Any:
+    incident = _incident(incident_id)
+    if request.form.get("confirm") != "y":
+        return _refused(incident, "confirm")
+    try:
+        cases.honour_deletion_request(incident, by=g.staff, today=_today())
+    except cases.PersonalDataGone:
+        return _refused(incident, "purged")
+    return _done(incident, "deletion")
