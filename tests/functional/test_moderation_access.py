@@ -207,3 +207,24 @@ def test_moderation_language_follows_the_account(
     html = client.get("/moderation/", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert '<html lang="de">' in html
     assert re.search(r"Angemeldet als", html)
+
+
+def test_every_staff_form_refuses_a_missing_csrf_token(
+    intake_app: Flask, staff: dict[str, Staff]
+) -> None:
+    """CSRF protection on every POST route, checked as the admin who may use them all."""
+    with intake_app.app_context():
+        store_sample_report(intake_app.config["RECEIPT_SECRET"].encode())
+        db.session.commit()
+        case_id = db.session.scalars(select(Incident.id)).one()
+    samples: dict[str, object] = {"user_id": 1, "token": "not-a-real-invitation",
+                                  "incident_id": case_id, "position": 0}  # fmt: skip
+    client = intake_app.test_client()
+    assert login(client, staff[ADMIN]).status_code == 303
+    posts = [(endpoint, path) for endpoint, path, methods in moderation_rules(intake_app, samples)
+             if "POST" in methods]  # fmt: skip
+    assert len(posts) == len(EXPECTED_POST)
+    for endpoint, path in posts:
+        response = client.post(path, data=FORM_SAMPLES.get(endpoint, {}))
+        assert response.status_code == 400, endpoint
+    assert client.get("/moderation/").status_code == 200  # still logged in: nothing happened
