@@ -290,3 +290,31 @@ def remove_user(user: User, *, actor_id: int) -> None:
     record_event("account:user:remove", "account removed", actor_id=actor_id,
                  target_type="user", target_id=user.id)  # fmt: skip
     db.session.delete(user)
+
+
+def reset_credentials(user: User, password: str, *, today: dt.date, params: KdfParams) -> Enrolment:
+    """A new password, second factor and recovery codes for an existing account.
+
+    The old key slot was sealed under the forgotten password and opens for nobody now: it is
+    replaced by a pending slot that a key holder grants again. Every session of the account ends.
+
+    Raises:
+        WeakPassword: for a weak password.
+    """
+    check_password_strength(password, user.email)
+    uri = _set_credentials(user, password, params)
+    user.failed_logins = 0
+    user.locked_until = None
+    old_slot = password_slot_of(user.email)
+    if old_slot is not None:
+        end_sessions_of_slot(old_slot.id)
+        db.session.delete(old_slot)
+        db.session.flush()
+    if user.role in (ADMIN, MODERATOR):
+        add_password_slot(user.email, password, None, today=today, account_id=user.id,
+                          params=params)  # fmt: skip
+    user.session_generation += 1
+    recovery = _new_recovery_codes(user)
+    record_event("account:user:reset", "password and second factor reset", target_type="user",
+                 target_id=user.id)  # fmt: skip
+    return Enrolment(user, uri, recovery)

@@ -20,7 +20,12 @@ from app.models.user import ADMIN, MODERATOR, RESEARCHER, ROLES
 from app.moderation import bp
 from app.moderation.accounts import AccountError, remove_user, unlock_account
 from app.moderation.gate import requires_role, staff_session
-from app.moderation.invitations import accept_invitation, invite, open_invitation
+from app.moderation.invitations import (
+    accept_invitation,
+    invite,
+    invite_to_reset,
+    open_invitation,
+)
 
 AUDIT_PAGE = 50
 
@@ -61,6 +66,16 @@ def unlock(user_id: int) -> Response:
     user = db.session.get(User, user_id) or abort(404)
     unlock_account(user, actor_id=g.staff.id)
     return redirect(url_for("moderation.accounts"), 303)
+
+
+@bp.post("/admin/accounts/<int:user_id>/reset")
+@requires_role(ADMIN)
+def reset(user_id: int) -> Any:
+    """A one-time link for a person who lost their password or second factor."""
+    user = db.session.get(User, user_id) or abort(404)
+    token = invite_to_reset(user, by=g.staff, now=_now())
+    link = url_for("moderation.invitation", token=token, _external=True)
+    return _accounts_page(invitation_link=link)
 
 
 @bp.post("/admin/accounts/<int:user_id>/remove")

@@ -17,7 +17,7 @@ from app.crypto.slots import KdfParams
 from app.extensions import db
 from app.models import Invitation, User
 from app.models.user import ROLES
-from app.moderation.accounts import AccountError, Enrolment, create_user
+from app.moderation.accounts import AccountError, Enrolment, create_user, reset_credentials
 
 INVITATION_LIFETIME = dt.timedelta(days=3)
 
@@ -37,6 +37,15 @@ def invite(email: str, role: str, *, by: User, now: dt.datetime) -> str:
         raise AccountError(f"Unknown role {role!r}.")
     if db.session.scalar(select(User.id).where(User.email == email)) is not None:
         raise AccountError("An account with this e-mail address exists.")
+    return _new_link(email, role, by=by, now=now)
+
+
+def invite_to_reset(user: User, *, by: User, now: dt.datetime) -> str:
+    """A one-time link with which ``user`` sets a new password and second factor."""
+    return _new_link(user.email, user.role, by=by, now=now)
+
+
+def _new_link(email: str, role: str, *, by: User, now: dt.datetime) -> str:
     token = secrets.token_urlsafe(32)
     invitation = Invitation(
         token_hash=_hash(token), email=email, role=role, invited_by=by.id,
@@ -68,11 +77,17 @@ def open_invitation(token: str, now: dt.datetime) -> Invitation | None:
 def accept_invitation(
     invitation: Invitation, password: str, *, now: dt.datetime, params: KdfParams
 ) -> Enrolment:
-    """Create the invited account (key holders with a pending slot) and use up the link.
+    """Create the invited account (key holders with a pending slot), or reset the existing
+    one when the link was a reset link, and use up the link.
 
     Raises:
-        AccountError: for a weak password or an e-mail taken meanwhile.
+        AccountError: for a weak password.
     """
+    existing = db.session.scalars(select(User).where(User.email == invitation.email)).first()
+    if existing is not None:
+        enrolment = reset_credentials(existing, password, today=now.date(), params=params)
+        invitation.used_on = now.date()
+        return enrolment
     enrolment = create_user(
         invitation.email, invitation.role, password, today=now.date(), params=params,
         actor_id=invitation.invited_by, pending_slot=True,

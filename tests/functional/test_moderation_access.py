@@ -45,6 +45,7 @@ EXPECTED_POST = {
     "moderation.create_invitation": {ADMIN},
     "moderation.unlock": {ADMIN},
     "moderation.remove": {ADMIN},
+    "moderation.reset": {ADMIN},
     "moderation.grant_keys": {ADMIN},
     "moderation.case_open": CASE_WORKERS,
     "moderation.case_state": CASE_WORKERS,

@@ -124,3 +124,31 @@ def test_own_settings_language_and_notifications(intake_app: Flask) -> None:
         assert user.notify_new_reports is True
     assert client.post("/moderation/account",
                        data={"csrf_token": csrf, "language": "xx"}).status_code == 400  # fmt: skip
+
+
+def test_reset_replaces_password_factor_and_slot(intake_app: Flask) -> None:
+    client, _, csrf = admin_client(intake_app)
+    with intake_app.app_context():
+        moderator = make_staff(MODERATOR, intake_app.config["TEST_RECOVERY_KEY"])
+        user_id = db.session.scalars(select(User.id).where(User.email == moderator.email)).one()
+    old_session = intake_app.test_client()
+    assert login(old_session, moderator).status_code == 303
+    page = client.post(f"/moderation/admin/accounts/{user_id}/reset", data={"csrf_token": csrf})
+    link = re.search(r"(http://[^<\s]+/moderation/invitation/[^<\s]+)", page.get_data(as_text=True))
+    assert link
+    path = urlsplit(link.group(1)).path
+    person = intake_app.test_client()
+    token = hidden_value(person.get(path).get_data(as_text=True), "csrf_token")
+    new_password = "ein ganz neues Passwort"
+    done = person.post(path, data={"csrf_token": token, "password": new_password,
+                                   "password_again": new_password})  # fmt: skip
+    assert done.status_code == 200
+    assert old_session.get("/moderation/").status_code == 302  # old sessions ended
+    assert login(intake_app.test_client(), moderator).status_code == 401  # old password gone
+    with intake_app.app_context():
+        slot = db.session.scalars(select(KeySlot).where(KeySlot.account_id == user_id)).one()
+        assert slot.grants == []  # the old slot opened for nobody; the new one awaits a grant
+    client.post("/moderation/admin/keys/grant", data={"csrf_token": csrf})
+    with intake_app.app_context():
+        slot = db.session.scalars(select(KeySlot).where(KeySlot.account_id == user_id)).one()
+        assert keyring.unlock_with_password(slot, new_password)
