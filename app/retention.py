@@ -17,7 +17,16 @@ from sqlalchemy import ColumnElement, and_, delete, func, select, text, update
 
 from app.audit import record_event
 from app.extensions import db
-from app.models import Attachment, Message, Report, ReportField, StatusSession, Submission
+from app.models import (
+    Attachment,
+    CaseNote,
+    Incident,
+    Message,
+    Report,
+    ReportField,
+    StatusSession,
+    Submission,
+)
 
 PURGE_TAG = "retention:report:purge"
 HONOUR_TAG = "report:deletion:honour"
@@ -107,6 +116,12 @@ def _purge_batch(ids: list[int], today: dt.date) -> PurgeResult:
     # token to the report. Neither may outlive the data they lead to.
     _delete_rows(StatusSession, ids)
     _delete_rows(Submission, ids)
+    # Moderators' notes are sealed with the report's data key: personal data, gone too.
+    db.session.execute(
+        delete(CaseNote).where(
+            CaseNote.incident_id.in_(select(Incident.id).where(Incident.report_id.in_(ids)))
+        )
+    )
     # The keys are destroyed with the data. Each report's data key and mailbox key exist only
     # wrapped in these three columns, so once they are gone every leftover copy of the sealed
     # envelopes (a freed database page, a dead PostgreSQL row version before VACUUM, an export)

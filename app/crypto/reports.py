@@ -56,7 +56,7 @@ def _mailbox_context(report_id: int) -> str:
     return f"mailbox:{report_id}"
 
 
-def _attachment_field(position: int) -> str:
+def attachment_field(position: int) -> str:
     return f"attachment:{position}"
 
 
@@ -91,7 +91,7 @@ def seal_attachment(
     key: ReportKey, report_id: int, position: int, item: Evidence, sealed_with: str
 ) -> Attachment:
     """One image and its metadata (type, size, original name), both sealed under ``key``."""
-    name = _attachment_field(position)
+    name = attachment_field(position)
     metadata = {
         "mime_type": item.image.mime_type,
         "width": item.image.width,
@@ -128,7 +128,7 @@ def open_report(report: Report, private_keys: Mapping[int, X25519PrivateKey]) ->
     }
     attachments = []
     for item in report.attachments:
-        name = _attachment_field(item.position)
+        name = attachment_field(item.position)
         # Images added later through the status page are sealed under the mailbox key.
         if item.sealed_with == "mailbox" and mailbox is None:
             mailbox = mailbox_key_for_staff(report, private_keys)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Index, String, func
+from sqlalchemy import JSON, DateTime, Index, String, event, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base
@@ -36,3 +36,13 @@ class AuditEvent(Base):
         Index("ix_audit_event_tag_occurred_at", "tag", "occurred_at"),
         Index("ix_audit_event_target", "target_type", "target_id"),
     )
+
+
+class AuditLogIsAppendOnly(RuntimeError):
+    """Audit events are written once and never changed or deleted through the application."""
+
+
+@event.listens_for(AuditEvent, "before_update")
+@event.listens_for(AuditEvent, "before_delete")
+def _refuse_rewriting_history(_mapper: Any, _connection: Any, target: AuditEvent) -> None:
+    raise AuditLogIsAppendOnly(f"audit event {target.id} cannot be changed or deleted")

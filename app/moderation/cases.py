@@ -23,7 +23,7 @@ from app.codebook import CHOICE_KINDS, Codebook, current_codebook
 from app.crypto.envelope import open_sealed, open_sealed_text, seal
 from app.crypto.reports import (
     OpenedAttachment,
-    _attachment_field,  # bound into each image's envelope: reuse, never restate
+    attachment_field,
     mailbox_key_for_staff,
     open_message,
     report_key,
@@ -483,7 +483,7 @@ def open_case(incident: Incident, *, by: User, keys: PrivateKeys) -> OpenedCase:
     )
     for position, sealed_with, sealed_metadata in images:
         opener = mailbox_key if sealed_with == "mailbox" else data_key
-        name = f"{_attachment_field(position)}:meta"
+        name = f"{attachment_field(position)}:meta"
         meta = json.loads(open_sealed(opener, report.id, name, sealed_metadata))
         attachments.append(
             AttachmentInfo(
@@ -533,7 +533,7 @@ def open_attachment(
         key = mailbox_key_for_staff(report, keys)
     else:
         key = report_key(report, keys)
-    name = _attachment_field(position)
+    name = attachment_field(position)
     meta = json.loads(open_sealed(key, report.id, f"{name}:meta", attachment.sealed_metadata))
     opened = OpenedAttachment(
         position=position,

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import pytest
 from flask import Flask
 from sqlalchemy import text
 
 from app.extensions import db
 from app.models import AuditEvent
+from app.models.audit import AuditLogIsAppendOnly
 from tests.conftest import AppFactory
 
 
@@ -36,3 +38,18 @@ def test_models_round_trip_on_both_databases(db_app: Flask) -> None:
         event = db.session.scalars(db.select(AuditEvent)).one()
         assert event.details == {"codes": [1, 2]}
         assert event.occurred_at is not None
+
+
+def test_the_audit_log_is_append_only(db_app: Flask) -> None:
+    with db_app.app_context():
+        event = AuditEvent(tag="test:audit:write", summary="once", details={})
+        db.session.add(event)
+        db.session.commit()
+        event.summary = "rewritten"
+        with pytest.raises(AuditLogIsAppendOnly):
+            db.session.commit()
+        db.session.rollback()
+        db.session.delete(event)
+        with pytest.raises(AuditLogIsAppendOnly):
+            db.session.commit()
+        db.session.rollback()

@@ -28,13 +28,16 @@ from app.models import (
     Attachment,
     AuditEvent,
     Base,
+    CaseNote,
     Incident,
     Message,
     Report,
     ReportField,
     StatusSession,
     Submission,
+    User,
 )
+from app.moderation.cases import add_note
 from app.retention import (
     HONOUR_TAG,
     PURGE_TAG,
@@ -390,3 +393,23 @@ def test_the_cli_purges_reports_and_dry_run_changes_nothing(keyed_app: Flask) ->
 def test_a_batch_needs_at_least_one_report(keyed_app: Flask) -> None:
     with keyed_app.app_context(), pytest.raises(ValueError, match="batch_size"):
         purge_due_reports(TODAY, batch_size=0)
+
+
+def test_the_purge_removes_the_moderators_sealed_notes(keyed_app: Flask) -> None:
+    with keyed_app.app_context():
+        due = add_report(TODAY - dt.timedelta(days=1))
+        incident = db.session.get(Incident, due.incident_id)
+        assert incident is not None
+        author = User(email="note@example.org", role="moderator", password_salt=b"0" * 16,
+                      password_params={}, password_verifier=b"0" * 32, sealed_totp_secret=b"x",
+                      created_on=TODAY)  # fmt: skip
+        db.session.add(author)
+        db.session.flush()
+        unlocked = keyring.unlock_with_recovery(keyed_app.config["TEST_RECOVERY"])
+        add_note(incident, "Interne Notiz", by=author, keys=unlocked, today=TODAY)
+        db.session.commit()
+        purge_due_reports(TODAY)
+        remaining = db.session.scalar(
+            select(func.count(CaseNote.id)).where(CaseNote.incident_id == due.incident_id)
+        )
+        assert remaining == 0
