@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from flask import (
@@ -23,7 +25,6 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import TooManyRequests
-from werkzeug.wrappers import Response as WerkzeugResponse
 
 from app.codebook import current_codebook
 from app.crypto.attachments import sanitise_image
@@ -282,19 +283,25 @@ def status() -> Any:
     return render_template("intake/status.html", status=shown, notice=request.args.get("done"))
 
 
-def _require_open() -> tuple[Report, ReportKey] | WerkzeugResponse:
-    opened = _open_report()
-    if opened is None:
-        return redirect(url_for("intake.status"), 303)
-    return opened
+StatusAction = Callable[[Report, ReportKey], Any]
+
+
+def with_open_report(action: StatusAction) -> Callable[[], Any]:
+    """Run a status-page action on the open report, or send the person back to the code form."""
+
+    @wraps(action)
+    def run() -> Any:
+        opened = _open_report()
+        if opened is None:
+            return redirect(url_for("intake.status"), 303)
+        return action(*opened)
+
+    return run
 
 
 @bp.post(f"{LANG_PREFIX}/report/status/message")
-def status_message() -> Any:
-    opened = _require_open()
-    if isinstance(opened, WerkzeugResponse):
-        return opened
-    report, mailbox_key = opened
+@with_open_report
+def status_message(report: Report, mailbox_key: ReportKey) -> Any:
     text = request.form.get("text", "").replace("\r\n", "\n").strip()
     kind = "addition" if request.form.get("kind") == "addition" else "message"
     error = followup_text_problem(text)
@@ -321,11 +328,8 @@ def followup_text_problem(text: str) -> str | None:
 
 
 @bp.post(f"{LANG_PREFIX}/report/status/evidence")
-def status_evidence() -> Any:
-    opened = _require_open()
-    if isinstance(opened, WerkzeugResponse):
-        return opened
-    report, mailbox_key = opened
+@with_open_report
+def status_evidence(report: Report, mailbox_key: ReportKey) -> Any:
     uploads = [f for f in request.files.getlist("images") if f and f.filename]
     evidence, problems = clean_images(uploads, current_codebook().question("images").max_files or 0)
     if not uploads:
@@ -338,11 +342,8 @@ def status_evidence() -> Any:
 
 
 @bp.post(f"{LANG_PREFIX}/report/status/delete")
-def status_delete() -> Any:
-    opened = _require_open()
-    if isinstance(opened, WerkzeugResponse):
-        return opened
-    report, mailbox_key = opened
+@with_open_report
+def status_delete(report: Report, mailbox_key: ReportKey) -> Any:
     if request.form.get("confirm") != "y":
         shown = followup.report_status(report, mailbox_key)
         error = _("Bitte bestätigen Sie, dass Ihre Meldung gelöscht werden soll.")
