@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import abort, current_app, g, redirect, render_template, request, session, url_for
 from flask_babel import lazy_gettext as _l
@@ -189,6 +189,19 @@ def form_id(value: str) -> int | None:
     if not value.isdigit() or len(value) > 10 or not 1 <= int(value) <= MAX_ID:
         return None
     return int(value)
+
+
+Row = TypeVar("Row", User, Incident)
+
+
+def typed_record(model: type[Row], typed: str) -> tuple[bool, Row | None]:
+    """The row whose id was typed into a form: (True, None) for an empty field (no choice),
+    (False, None) for an id that is not a row, else (True, row)."""
+    if not typed:
+        return True, None
+    number = form_id(typed)
+    row = db.session.get(model, number) if number else None
+    return row is not None, row
 
 
 def _positive(value: str | None, name: str) -> int | None:
@@ -420,13 +433,9 @@ def case_state(incident_id: int) -> Any:
 @requires_role(ADMIN, MODERATOR)
 def case_assign(incident_id: int) -> Any:
     incident = _incident(incident_id)
-    chosen = request.form.get("assignee", "")
-    assignee = None
-    if chosen:
-        number = form_id(chosen)
-        assignee = db.session.get(User, number) if number else None
-        if assignee is None:
-            return _refused(incident, "assignee")
+    found, assignee = typed_record(User, request.form.get("assignee", ""))
+    if not found:
+        return _refused(incident, "assignee")
     try:
         cases.assign_case(incident, assignee, by=g.staff)
     except cases.AssigneeNotAllowed:
@@ -471,13 +480,9 @@ def case_notes(incident_id: int) -> Any:
 def case_duplicate(incident_id: int) -> Any:
     """Link to the original by its case number; an empty number removes the link."""
     incident = _incident(incident_id)
-    typed = request.form.get("original", "").strip().lstrip("#")
-    original = None
-    if typed:
-        number = form_id(typed)
-        original = db.session.get(Incident, number) if number else None
-        if original is None:
-            return _refused(incident, "original")
+    found, original = typed_record(Incident, request.form.get("original", "").strip().lstrip("#"))
+    if not found:
+        return _refused(incident, "original")
     try:
         cases.link_duplicate(incident, original, by=g.staff)
     except cases.DuplicateRefused:
