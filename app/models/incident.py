@@ -35,6 +35,8 @@ class Incident(Base):
         Index("ix_incident_land_id", "land", "id"),
         Index("ix_incident_most_severe_type_id", "most_severe_type", "id"),
         Index("ix_incident_assigned_to_id", "assigned_to", "id"),
+        # The statistics count verified, coded incidents that are no one's duplicate.
+        Index("ix_incident_verification_duplicate_of", "verification", "duplicate_of"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -71,10 +73,18 @@ class Incident(Base):
     )
     verified_on: Mapped[dt.date | None] = mapped_column(Date)
     closed_on: Mapped[dt.date | None] = mapped_column(Date)
-    # The moderators' classification lives in case_code; these summarise it for counting.
+    # The moderators' decision (verified, not_verifiable, out_of_scope): unlike ``state`` it
+    # survives closing, so the statistics know how a closed incident was assessed.
+    verification: Mapped[str | None] = mapped_column(String(16))
+    # The moderators' classification lives in case_code; these summarise it for counting, so
+    # the statistics read one row per incident instead of pivoting case_code.
     coded_on: Mapped[dt.date | None] = mapped_column(Date)
     coded_codebook_version: Mapped[str | None] = mapped_column(String(32))
     coded_most_severe_type: Mapped[str | None] = mapped_column(String(32))
+    coded_land: Mapped[str | None] = mapped_column(String(2))
+    coded_town: Mapped[str | None] = mapped_column(String(64))
+    coded_place_type: Mapped[str | None] = mapped_column(String(32))
+    coded_target: Mapped[str | None] = mapped_column(String(32))
 
     codes: Mapped[list[IncidentCode]] = relationship(
         back_populates="incident", cascade="all, delete-orphan", passive_deletes=True

@@ -596,6 +596,7 @@ def verify_case(incident: Incident, *, by: User, today: dt.date) -> None:
         raise CaseNotCoded("verifying needs the moderators' coding")
     _move(incident, VERIFIED, by)
     incident.verified_on = today
+    incident.verification = VERIFIED
 
 
 def mark_not_verifiable(incident: Incident, *, by: User) -> None:
@@ -605,6 +606,7 @@ def mark_not_verifiable(incident: Incident, *, by: User) -> None:
         TransitionNotAllowed: from any other state.
     """
     _move(incident, NOT_VERIFIABLE, by)
+    incident.verification = NOT_VERIFIABLE
 
 
 def mark_out_of_scope(incident: Incident, *, by: User) -> None:
@@ -614,6 +616,7 @@ def mark_out_of_scope(incident: Incident, *, by: User) -> None:
         TransitionNotAllowed: from any other state.
     """
     _move(incident, OUT_OF_SCOPE, by)
+    incident.verification = OUT_OF_SCOPE
 
 
 def close_case(incident: Incident, *, by: User, today: dt.date, retention_days: int) -> None:
@@ -736,6 +739,10 @@ def code_case(
     incident.coded_on = today
     incident.coded_codebook_version = codebook.version
     incident.coded_most_severe_type = codebook.most_severe_type(coding["incident_types"])
+    incident.coded_land = coding["land"][0]
+    incident.coded_town = next(iter(coding.get("town", ())), None)
+    incident.coded_place_type = coding["place_type"][0]
+    incident.coded_target = coding["target"][0]
     record_event(
         CODING_TAG,
         f"Case {incident.id} coded",

@@ -134,6 +134,7 @@ def test_the_named_changes_walk_a_case_from_received_to_closed(desk: Desk) -> No
         cases.mark_not_verifiable(incident, by=desk.moderator)
     cases.close_case(incident, by=desk.moderator, today=LATER, retention_days=180)
     assert (incident.state, incident.closed_on) == (CLOSED, LATER)
+    assert incident.verification == VERIFIED  # the decision outlives the closing
     assert report.retention_deadline == LATER + dt.timedelta(days=180)
     assert events(cases.STATE_TAG)[-1].details["retention_deadline"] == (
         (LATER + dt.timedelta(days=180)).isoformat()
@@ -145,11 +146,11 @@ def test_the_named_changes_walk_a_case_from_received_to_closed(desk: Desk) -> No
         cases.mark_out_of_scope(other, by=desk.moderator)  # a case is reviewed first
     cases.start_review(other, by=desk.moderator)
     cases.mark_out_of_scope(other, by=desk.moderator)
-    assert other.state == OUT_OF_SCOPE
+    assert (other.state, other.verification) == (OUT_OF_SCOPE, OUT_OF_SCOPE)
     third = new_case()
     cases.start_review(third, by=desk.moderator)
     cases.mark_not_verifiable(third, by=desk.moderator)
-    assert third.state == NOT_VERIFIABLE
+    assert (third.state, third.verification) == (NOT_VERIFIABLE, NOT_VERIFIABLE)
     assert [e.details["to"] for e in events(cases.STATE_TAG)] == [
         IN_REVIEW, VERIFIED, CLOSED, IN_REVIEW, OUT_OF_SCOPE, IN_REVIEW, NOT_VERIFIABLE,
     ]  # fmt: skip
@@ -180,6 +181,9 @@ def test_coding_uses_the_codebook_and_replaces_the_earlier_coding(desk: Desk) ->
         "place_type": ["street"], "target": ["person"],
     }  # fmt: skip
     assert incident.coded_most_severe_type == "assault"
+    coded = (incident.coded_land, incident.coded_town, incident.coded_place_type,
+             incident.coded_target)  # fmt: skip
+    assert coded == ("sn", None, "street", "person")
     assert incident.coded_codebook_version == current_codebook().version
     # The reporter's own classification is untouched beside it.
     assert incident.codes_for("incident_types") == ["threat", "verbal_abuse"]

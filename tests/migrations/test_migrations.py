@@ -7,7 +7,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import Flask
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from app.extensions import db
 from tests.conftest import AppFactory
@@ -57,4 +57,60 @@ def test_each_revision_steps_down_and_up_one_at_a_time(
         for revision in reversed(revisions):
             flask_migrate.upgrade(revision=revision.revision)
         assert table_names() == set(db.metadata.tables)
+        db.engine.dispose()
+
+
+def test_statistics_columns_are_filled_from_earlier_case_work(
+    make_app: AppFactory, database_url: str
+) -> None:
+    """6918f2188c81 copies the moderators' decision and coding of existing cases."""
+    app: Flask = make_app(DATABASE_URL=database_url)
+    columns = (
+        "id, state, codebook_version, source, reported_on, role, date_kind, date_from, date_to,"
+        " land, place_type, online, most_severe_type, target, consent_publication, verified_on"
+    )
+    rows = [  # id, state, verified_on
+        (1, "verified", "2026-01-05"),
+        (2, "closed", "2026-01-06"),  # verified, then closed
+        (3, "closed", None),  # closed without verification: unknown decision
+        (4, "not_verifiable", None),
+        (5, "received", None),
+    ]
+    with app.app_context():
+        flask_migrate.upgrade(revision="3c5d8d5f778d")
+        with db.engine.begin() as connection:
+            for number, state, verified_on in rows:
+                connection.execute(
+                    text(
+                        f"INSERT INTO incident ({columns}) VALUES (:id, :state, '2026.2', 'form',"  # noqa: S608
+                        " '2026-01-01', 'self', 'exact', '2026-01-01', '2026-01-01', 'be',"
+                        " 'street', false, 'threat', 'person', false, :verified_on)"
+                    ),
+                    {"id": number, "state": state, "verified_on": verified_on},
+                )
+            for question, code in (("land", "nw"), ("town", "koeln"), ("place_type", "school"),
+                                   ("target", "group")):  # fmt: skip
+                connection.execute(
+                    text(
+                        "INSERT INTO case_code (incident_id, question, code)"
+                        " VALUES (1, :question, :code)"
+                    ),
+                    {"question": question, "code": code},
+                )
+        flask_migrate.upgrade(revision="6918f2188c81")
+        with db.engine.connect() as connection:
+            found = connection.execute(
+                text(
+                    "SELECT id, verification, coded_land, coded_town, coded_place_type,"
+                    " coded_target FROM incident ORDER BY id"
+                )
+            ).all()
+        assert [tuple(row) for row in found] == [
+            (1, "verified", "nw", "koeln", "school", "group"),
+            (2, "verified", None, None, None, None),
+            (3, None, None, None, None, None),
+            (4, "not_verifiable", None, None, None, None),
+            (5, None, None, None, None, None),
+        ]
+        flask_migrate.downgrade(revision="base")
         db.engine.dispose()
