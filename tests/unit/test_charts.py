@@ -1,0 +1,539 @@
+"""Server-drawn SVG charts (app/research/charts): well-formed, accessible, CSP-safe, escaped.
+
+Every chart is parsed as XML on its own, as a browser would read it inline in HTML. Colour
+contrast is checked with the WCAG formula for every text against what lies behind it.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from markupsafe import Markup
+
+from app.research.charts import (
+    LANDER_TILES,
+    PAPER,
+    Bar,
+    bar_chart,
+    column_chart,
+    land_tile_grid,
+)
+
+LAND_CODES = "bw by be bb hb hh he mv ni nw rp sl sn st sh th".split()
+LAND_NAMES = {
+    "bw": "Baden-Württemberg",
+    "by": "Bayern",
+    "be": "Berlin",
+    "bb": "Brandenburg",
+    "hb": "Bremen",
+    "hh": "Hamburg",
+    "he": "Hessen",
+    "mv": "Mecklenburg-Vorpommern",
+    "ni": "Niedersachsen",
+    "nw": "Nordrhein-Westfalen",
+    "rp": "Rheinland-Pfalz",
+    "sl": "Saarland",
+    "sn": "Sachsen",
+    "st": "Sachsen-Anhalt",
+    "sh": "Schleswig-Holstein",
+    "th": "Thüringen",
+}
+NASTY = '<script>&"'
+SUPPRESSED = "< 5"
+
+Chart = Callable[..., Markup]
+COORDINATES = {"x", "y", "width", "height", "x1", "y1", "x2", "y2", "font-size"}
+
+
+def draw(chart: Chart, bars: list[Bar], chart_id: str = "c") -> ET.Element:
+    markup = chart(
+        bars,
+        chart_id=chart_id,
+        title="Titel",
+        description="Beschreibung",
+        suppressed_label=SUPPRESSED,
+    )
+    return parse(markup)
+
+
+def parse(markup: Markup) -> ET.Element:
+    """The chart as an XML tree; it must be well-formed on its own, without a wrapper."""
+    assert isinstance(markup, Markup)
+    return ET.fromstring(str(markup))  # noqa: S314 - our own output, which is under test
+
+
+def tile_markup(values: dict[str, int | None]) -> Markup:
+    return land_tile_grid(
+        values,
+        LAND_NAMES,
+        chart_id="map",
+        title="Meldungen nach Land",
+        description="Kachelkarte",
+        suppressed_label=SUPPRESSED,
+    )
+
+
+def tiles(values: dict[str, int | None]) -> ET.Element:
+    return parse(tile_markup(values))
+
+
+def items(root: ET.Element, kind: str) -> dict[str, ET.Element]:
+    """The groups of one kind (chart-bar, chart-column, chart-tile) by their key."""
+    found = [g for g in root.iter("g") if g.get("class") == kind]
+    by_key = {g.get("data-key", ""): g for g in found}
+    assert len(by_key) == len(found)
+    return by_key
+
+
+def texts(element: ET.Element) -> list[str]:
+    """The visible texts of an element (its <title> is a tooltip, not drawn)."""
+    return ["".join(text.itertext()) for text in element.iter("text")]
+
+
+def tooltip(element: ET.Element) -> str:
+    title = element.find("title")
+    assert title is not None
+    return title.text or ""
+
+
+def bar_width(group: ET.Element) -> float:
+    rect = group.find("rect")
+    return 0.0 if rect is None else float(rect.get("width", "0"))
+
+
+def luminance(colour: str) -> float:
+    channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast(one: str, other: str) -> float:
+    light, dark = sorted((luminance(one), luminance(other)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def check_picture(root: ET.Element, chart_id: str = "c") -> None:
+    """What every chart must be: a named image with nothing the CSP or the tests forbid."""
+    assert root.tag == "svg"
+    assert root.get("role") == "img"
+    assert root.get("aria-labelledby") == f"{chart_id}-title {chart_id}-desc"
+    assert re.fullmatch(r"0 0 \d+(\.\d+)? \d+(\.\d+)?", root.get("viewBox", ""))
+    assert root.get("width") == "100%"
+    assert "chart" in root.get("class", "").split()
+    first, second = root[0], root[1]
+    assert (first.tag, first.get("id")) == ("title", f"{chart_id}-title")
+    assert (second.tag, second.get("id")) == ("desc", f"{chart_id}-desc")
+    for element in root.iter():
+        assert element.tag not in {"style", "script", "image", "foreignObject", "use", "a"}
+        assert "style" not in element.attrib
+        assert not any(name.startswith("on") for name in element.attrib)
+        assert not any("xmlns" in name or "href" in name for name in element.attrib)
+        numbers = set() if element is root else COORDINATES & set(element.attrib)
+        for name in numbers:  # no NaN or inf from a division
+            assert re.fullmatch(r"-?\d+(\.\d+)?", element.get(name, ""))
+    raw = ET.tostring(root, encoding="unicode")
+    assert "http" not in raw
+    assert "href" not in raw
+
+
+def check_contrast(root: ET.Element) -> None:
+    """Text on white reaches 4.5:1, and bars 3:1 against the white page."""
+    for text in root.iter("text"):
+        assert contrast(text.get("fill", ""), PAPER) >= 4.5
+    for rect in root.iter("rect"):
+        assert contrast(rect.get("fill", ""), PAPER) >= 3
+
+
+SERIES = [
+    Bar("verbal_abuse", "Beleidigung", 123),
+    Bar("physical_attack", "Körperlicher Angriff", None),
+    Bar("damage", "Sachbeschädigung", 0),
+    Bar("discrimination", "Diskriminierung", 17),
+]
+
+
+@pytest.mark.parametrize("chart", [bar_chart, column_chart])
+def test_a_chart_is_a_named_picture_with_one_item_per_category(chart: Chart) -> None:
+    root = draw(chart, SERIES)
+
+    check_picture(root)
+    check_contrast(root)
+    assert root[0].text == "Titel"
+    assert root[1].text == "Beschreibung"
+    kind = "chart-bar" if chart is bar_chart else "chart-column"
+    found = items(root, kind)
+    assert list(found) == [bar.key for bar in SERIES]
+    assert "123" in texts(found["verbal_abuse"])
+    assert "17" in texts(found["discrimination"])
+    assert "0" in texts(found["damage"])
+    assert tooltip(found["verbal_abuse"]) == "Beleidigung: 123"
+    assert bar_width(found["damage"]) == 0
+
+
+def test_bars_show_label_bar_and_value_in_a_row() -> None:
+    found = items(draw(bar_chart, SERIES), "chart-bar")
+    group = found["verbal_abuse"]
+
+    label, value = texts(group)
+    assert (label, value) == ("Beleidigung", "123")
+    rect = group.find("rect")
+    assert rect is not None
+    label_text, value_text = list(group.iter("text"))
+    assert label_text.get("text-anchor") == "end"
+    value_x = float(value_text.get("x", "0"))
+    bar_end = float(rect.get("x", "0")) + float(rect.get("width", "0"))
+    assert value_x > bar_end
+    assert bar_width(group) > bar_width(found["discrimination"]) > 0
+
+
+@pytest.mark.parametrize("chart", [bar_chart, column_chart])
+def test_a_suppressed_value_has_no_bar_and_shows_the_label_in_a_muted_colour(
+    chart: Chart,
+) -> None:
+    kind = "chart-bar" if chart is bar_chart else "chart-column"
+    group = items(draw(chart, SERIES), kind)["physical_attack"]
+
+    assert group.find("rect") is None
+    assert SUPPRESSED in texts(group)
+    value = next(t for t in group.iter("text") if t.text == SUPPRESSED)
+    assert value.get("fill") != "#1b1b1f"
+    assert contrast(value.get("fill", ""), PAPER) >= 4.5
+    assert tooltip(group).endswith(": < 5")
+
+
+@pytest.mark.parametrize("chart", [bar_chart, column_chart])
+def test_every_text_from_the_caller_is_escaped(chart: Chart) -> None:
+    markup = chart(
+        [Bar(NASTY, NASTY, 3), Bar("x", "x", None)],
+        chart_id="c",
+        title=NASTY,
+        description=NASTY,
+        suppressed_label=NASTY,
+    )
+
+    assert "<script" not in markup
+    root = parse(markup)
+    assert root[0].text == NASTY
+    assert root[1].text == NASTY
+    group = items(root, "chart-bar" if chart is bar_chart else "chart-column")[NASTY]
+    assert NASTY in texts(group)
+    assert tooltip(group) == f"{NASTY}: 3"
+    assert NASTY in texts(items(root, group.get("class", ""))["x"])
+
+
+def test_characters_xml_cannot_hold_are_dropped() -> None:
+    root = draw(bar_chart, [Bar("k", "a\x00b\x1bc", 1)])
+
+    assert texts(items(root, "chart-bar")["k"])[0] == "abc"
+
+
+@pytest.mark.parametrize("chart", [bar_chart, column_chart])
+@pytest.mark.parametrize("bars", [[], [Bar("a", "A", 0), Bar("b", "B", 0)], [Bar("a", "A", None)]])
+def test_empty_all_zero_and_all_suppressed_series_draw_an_empty_axis(
+    chart: Chart, bars: list[Bar]
+) -> None:
+    root = draw(chart, bars)
+
+    check_picture(root)
+    assert root.find("g/rect") is None
+    assert len(items(root, "chart-bar" if chart is bar_chart else "chart-column")) == len(bars)
+    tick_labels = [t.text for t in root.findall("text")]
+    assert tick_labels == ["0"]
+    axis = root.findall("line")[-1]
+    assert (axis.get("x1"), axis.get("y1")) != (axis.get("x2"), axis.get("y2"))
+
+
+@pytest.mark.parametrize(
+    ("largest", "ticks"),
+    [
+        (1, ["0", "1"]),
+        (3, ["0", "1", "2", "3"]),
+        (7, ["0", "2", "4", "6", "8"]),
+        (10, ["0", "2", "4", "6", "8", "10"]),
+        (12, ["0", "5", "10", "15"]),
+        (123, ["0", "50", "100", "150"]),
+        (1000, ["0", "200", "400", "600", "800", "1000"]),
+        (12345, ["0", "5000", "10000", "15000"]),
+    ],
+)
+def test_value_axes_tick_at_nice_steps_from_0_to_at_least_the_largest(
+    largest: int, ticks: list[str]
+) -> None:
+    bars = [Bar("a", "A", largest), Bar("b", "B", 0)]
+    for chart in (bar_chart, column_chart):
+        root = draw(chart, bars)
+        assert [t.text for t in root.findall("text")] == ticks
+
+
+def test_few_columns_each_have_their_label_and_value() -> None:
+    years = [Bar(str(year), str(year), 10 * (year - 2018)) for year in range(2019, 2026)]
+    found = items(draw(column_chart, years), "chart-column")
+
+    for bar in years:
+        assert texts(found[bar.key]) == [str(bar.value), bar.label]
+
+
+def test_sixty_months_thin_the_labels_but_keep_every_value_in_a_tooltip() -> None:
+    months = [
+        Bar(
+            f"{2021 + m // 12}-{m % 12 + 1:02}",
+            f"{2021 + m // 12}-{m % 12 + 1:02}",
+            None if m % 7 == 3 else m * 11,
+        )
+        for m in range(60)
+    ]
+    root = draw(column_chart, months)
+
+    check_picture(root)
+    check_contrast(root)
+    found = items(root, "chart-column")
+    assert len(found) == 60
+    labelled = [key for key, group in found.items() if key in texts(group)]
+    assert labelled[0] == "2021-01"
+    assert 2 <= len(labelled) <= 12
+    for bar in months:
+        shown = SUPPRESSED if bar.value is None else str(bar.value)
+        assert tooltip(found[bar.key]) == f"{bar.label}: {shown}"
+        assert (found[bar.key].find("rect") is None) == (bar.value in (None, 0))
+    # Values no longer fit above the columns, so the dashed mark for "suppressed" gets a key.
+    assert [t.text for t in root.findall("text")][-1] == SUPPRESSED
+    starts = [float(found[key].findall("text")[-1].get("x", "0")) for key in labelled]
+    assert all(b - a >= 7 * 9 for a, b in zip(starts, starts[1:], strict=False))
+
+
+def test_a_long_label_wraps_and_is_cut_but_the_tooltip_keeps_it() -> None:
+    label = "Beleidigung, Beschimpfung oder Bedrohung im öffentlichen Raum und im Internet"
+    group = items(draw(bar_chart, [Bar("k", label, 5)]), "chart-bar")["k"]
+
+    label_text = group.find("text")
+    assert label_text is not None
+    lines = [span.text or "" for span in label_text.iter("tspan")]
+    assert len(lines) == 2
+    assert lines[1].endswith("…")
+    assert tooltip(group) == f"{label}: 5"
+
+
+def test_a_word_longer_than_a_line_is_broken() -> None:
+    label = "Donaudampfschifffahrtsgesellschaftskapitänsmützenabzeichen"
+    group = items(draw(bar_chart, [Bar("k", label, 5)]), "chart-bar")["k"]
+
+    lines = [span.text or "" for span in group.iter("tspan")]
+    assert len(lines) == 2
+    assert lines[0] == label[: len(lines[0])]
+    assert lines[1].endswith("…")
+    assert max(len(line) for line in lines) < len(label) / 2
+
+
+def test_output_is_deterministic() -> None:
+    assert bar_chart(SERIES, chart_id="c", title="t", description="d", suppressed_label="-") == (
+        bar_chart(SERIES, chart_id="c", title="t", description="d", suppressed_label="-")
+    )
+    assert tile_markup({"by": 3, "he": None}) == tile_markup({"he": None, "by": 3})
+
+
+@pytest.mark.parametrize("chart_id", ["", "1abc", "a b", 'a"b', "a)b"])
+def test_a_chart_id_that_cannot_be_an_id_is_refused(chart_id: str) -> None:
+    for chart in (bar_chart, column_chart):
+        with pytest.raises(ValueError, match="chart_id"):
+            draw(chart, SERIES, chart_id=chart_id)
+    with pytest.raises(ValueError, match="chart_id"):
+        land_tile_grid({}, {}, chart_id=chart_id, title="", description="", suppressed_label="")
+
+
+def test_a_negative_count_is_refused() -> None:
+    with pytest.raises(ValueError, match="negative"):
+        draw(bar_chart, [Bar("a", "A", -1)])
+    with pytest.raises(ValueError, match="negative"):
+        tiles({"by": -1})
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=10**6), min_size=1, max_size=20))
+def test_bar_lengths_follow_the_values(values: list[int]) -> None:
+    bars = [Bar(f"k{i}", f"Kategorie {i}", value) for i, value in enumerate(values)]
+    for chart, kind, size in (
+        (bar_chart, "chart-bar", "width"),
+        (column_chart, "chart-column", "height"),
+    ):
+        found = items(draw(chart, bars), kind)
+        lengths = {}
+        for bar in bars:
+            rect = found[bar.key].find("rect")
+            lengths[bar.key] = 0.0 if rect is None else float(rect.get(size, "0"))
+        for one in bars:
+            for other in bars:
+                assert one.value is not None
+                assert other.value is not None
+                if one.value < other.value:
+                    assert lengths[one.key] <= lengths[other.key]
+                if one.value == other.value:
+                    assert lengths[one.key] == lengths[other.key]
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.text(), st.text(max_size=5))
+def test_any_label_gives_well_formed_markup(label: str, suppressed: str) -> None:
+    for chart in (bar_chart, column_chart):
+        markup = chart(
+            [Bar(label, label, 1), Bar("s", label, None)],
+            chart_id="c",
+            title=label,
+            description=label,
+            suppressed_label=suppressed,
+        )
+        check_picture(parse(markup))
+
+
+def test_the_tile_grid_has_sixteen_tiles_in_distinct_places() -> None:
+    root = tiles({code: 10 * index for index, code in enumerate(LAND_CODES)})
+
+    check_picture(root, "map")
+    assert sorted(LANDER_TILES) == sorted(LAND_CODES)
+    assert len(set(LANDER_TILES.values())) == 16
+    found = items(root, "chart-tile")
+    assert sorted(found) == sorted(LAND_CODES)
+    places = set()
+    for index, code in enumerate(LAND_CODES):
+        group = found[code]
+        rect = group.find("rect")
+        assert rect is not None
+        places.add((rect.get("x"), rect.get("y")))
+        assert texts(group) == [code.upper(), str(10 * index)]
+        assert tooltip(group) == f"{LAND_NAMES[code]}: {10 * index}"
+    assert len(places) == 16
+
+
+def test_the_layout_keeps_north_up_and_west_left() -> None:
+    column = {code: place[0] for code, place in LANDER_TILES.items()}
+    row = {code: place[1] for code, place in LANDER_TILES.items()}
+
+    assert row["sh"] < row["hh"] < row["ni"] < row["he"] < row["bw"]
+    assert row["mv"] < row["be"] < row["sn"]
+    assert column["nw"] < column["ni"] < column["st"] < column["bb"]
+    assert column["sl"] < column["bw"] < column["by"]
+    assert column["rp"] < column["he"] < column["th"] < column["sn"]
+    assert all(0 <= c <= 4 and 0 <= r <= 4 for c, r in LANDER_TILES.values())
+
+
+def test_tiles_are_shaded_by_count_with_readable_text_and_a_key() -> None:
+    root = tiles({"nw": 210, "by": 95, "bw": 120, "mv": 7, "sl": None, "hb": None})
+
+    check_contrast_on_tiles(root)
+    found = items(root, "chart-tile")
+    fill = {code: group.find("rect").get("fill") for code, group in found.items()}  # type: ignore[union-attr]
+    assert fill["th"] == fill["sh"]  # missing codes count 0
+    assert texts(found["th"]) == ["TH", "0"]
+    assert len({fill["th"], fill["mv"], fill["bw"], fill["nw"]}) == 4
+    assert fill["mv"] == fill["by"]  # 7 and 95 fall into the same range, 1–100
+    assert fill["sl"] == fill["hb"] == "url(#map-hatch)"
+    assert texts(found["sl"]) == ["SL", SUPPRESSED]
+    assert tooltip(found["sl"]) == f"Saarland: {SUPPRESSED}"
+    key = next(g for g in root.iter("g") if g.get("class") == "chart-key")
+    assert texts(key) == ["0", "1–100", "101–200", "201–300", SUPPRESSED]
+    hatch = root.find("defs/pattern")
+    assert hatch is not None
+    assert hatch.get("id") == "map-hatch"
+
+
+def check_contrast_on_tiles(root: ET.Element) -> None:
+    for group in root.iter("g"):
+        rect = group.find("rect")
+        if group.get("class") != "chart-tile" or rect is None:
+            continue
+        fill = rect.get("fill", "")
+        # The hatch is white with light grey lines; text must hold up against both.
+        backgrounds = [PAPER, "#cfcac0"] if fill.startswith("url(") else [fill]
+        for text in group.iter("text"):
+            for background in backgrounds:
+                assert contrast(text.get("fill", ""), background) >= 4.5
+        outline = rect.get("stroke", "")
+        assert contrast(outline, PAPER) >= 3  # the tile's edge, whatever its shade
+
+
+@pytest.mark.parametrize(
+    ("values", "key"),
+    [
+        ({}, ["0"]),
+        ({"by": 1}, ["0", "1"]),
+        ({"by": 4, "he": 2}, ["0", "1", "2", "3", "4"]),
+        ({"by": 12345}, ["0", "1–5000", "5001–10000", "10001–15000"]),
+    ],
+)
+def test_the_key_lists_only_the_shades_in_use(values: dict[str, int], key: list[str]) -> None:
+    root = tiles(dict(values))
+
+    check_picture(root, "map")
+    check_contrast_on_tiles(root)
+    legend = next(g for g in root.iter("g") if g.get("class") == "chart-key")
+    assert texts(legend) == key
+
+
+def test_every_shade_in_use_has_readable_text() -> None:
+    # 0 to 40 in steps of about 2.7: 0 and all four ranges of 10.
+    values: dict[str, int | None] = {code: i * 40 // 15 for i, code in enumerate(LAND_CODES)}
+    root = tiles(values)
+
+    check_contrast_on_tiles(root)
+    found = items(root, "chart-tile")
+    shades = {group.find("rect").get("fill") for group in found.values()}  # type: ignore[union-attr]
+    assert len(shades) == 5
+
+
+def test_missing_names_show_the_code_and_caller_text_is_escaped() -> None:
+    root = parse(
+        land_tile_grid(
+            {"by": None},
+            {"be": NASTY},
+            chart_id="m",
+            title=NASTY,
+            description=NASTY,
+            suppressed_label=NASTY,
+        )
+    )
+
+    check_picture(root, "m")
+    found = items(root, "chart-tile")
+    assert tooltip(found["be"]) == f"{NASTY}: 0"
+    assert tooltip(found["bw"]) == "BW: 0"
+    assert tooltip(found["by"]) == f"BY: {NASTY}"
+    key = next(g for g in root.iter("g") if g.get("class") == "chart-key")
+    assert texts(key)[-1] == NASTY
+
+
+def test_a_long_suppressed_label_is_cut_on_the_tile_but_whole_in_key_and_tooltip() -> None:
+    long = "weniger als fünf Meldungen"
+    root = parse(
+        land_tile_grid(
+            {"by": None, "nw": 12345678},
+            {},
+            chart_id="m",
+            title="t",
+            description="d",
+            suppressed_label=long,
+        )
+    )
+
+    found = items(root, "chart-tile")
+    code, shown = texts(found["by"])
+    assert shown.endswith("…")
+    assert long.startswith(shown[:-1])
+    assert len(shown) * 9 <= 72
+    assert tooltip(found["by"]) == f"BY: {long}"
+    assert texts(found["nw"]) == ["NW", "12345678"]  # numbers are never cut
+    key = next(g for g in root.iter("g") if g.get("class") == "chart-key")
+    assert texts(key)[-1] == long
+
+
+@pytest.mark.parametrize(
+    ("values", "labels"), [({"xx": 1}, {}), ({"BY": 1}, {}), ({}, {"de": "Deutschland"})]
+)
+def test_an_unknown_land_code_is_refused(values: dict[str, int], labels: dict[str, str]) -> None:
+    with pytest.raises(ValueError, match="unknown Land"):
+        land_tile_grid(
+            dict(values), labels, chart_id="m", title="", description="", suppressed_label=""
+        )
