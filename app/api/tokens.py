@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from app.audit import record_event
 from app.extensions import db
-from app.models import ApiToken
+from app.models import ApiToken, User
 
 TOKEN_PREFIX = "mp_"  # noqa: S105 - a marker that makes leaked tokens easy to scan for
 SUBMIT = "submit"
@@ -124,11 +124,12 @@ def find_valid_token(presented: str, scope: str, today: dt.date) -> ApiToken | N
     return token
 
 
-def revoke_token(token: ApiToken, today: dt.date) -> bool:
+def revoke_token(token: ApiToken, today: dt.date, *, by: User | None = None) -> bool:
     """Refuse ``token`` from now on (the caller commits).
 
     Guarantee: revoking is final. A second revocation keeps the first date and writes no
-    second audit event.
+    second audit event. The audit event ``api:token:revoke`` names ``by`` as its actor: the
+    admin who revoked the token in the staff pages, or nobody for the operator's command.
 
     Returns:
         True if the token was revoked now, False if it already was.
@@ -139,6 +140,7 @@ def revoke_token(token: ApiToken, today: dt.date) -> bool:
     record_event(
         "api:token:revoke",
         f"API token {token.id} of {token.name!r} revoked",
+        actor_id=by.id if by is not None else None,
         target_type="api_token",
         target_id=token.id,
     )

@@ -1,4 +1,4 @@
-"""Admin pages (accounts, invitations, key grants, audit log) and each person's own settings."""
+"""Admin pages (accounts, invitations, key grants, API tokens, audit log) and own settings."""
 
 from __future__ import annotations
 
@@ -10,12 +10,13 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from app.api import tokens as api_tokens
 from app.cli import kdf_params
 from app.crypto.errors import SealError, SessionLocked
 from app.crypto.keyring import grant_pending_slots, pending_slots
 from app.crypto.sessions import SessionTicket, session_keys
 from app.extensions import db
-from app.models import AuditEvent, User
+from app.models import ApiToken, AuditEvent, User
 from app.models.user import ADMIN, MODERATOR, RESEARCHER, ROLES
 from app.moderation import bp
 from app.moderation.accounts import AccountError, remove_user, unlock_account
@@ -32,6 +33,10 @@ AUDIT_PAGE = 50
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+def _today() -> dt.date:
+    return _now().date()
 
 
 def _accounts_page(**context: Any) -> Any:
@@ -105,6 +110,27 @@ def grant_keys() -> Any:
             error=_("Ihre Schlüssel sind nicht entsperrt. Bitte neu anmelden.")
         ), 409
     return _accounts_page(granted=granted)
+
+
+@bp.get("/admin/tokens")
+@requires_role(ADMIN)
+def tokens() -> str:
+    """Every partner API token with its prefix, scopes, dates and state; never the token."""
+    return render_template(
+        "moderation/admin_tokens.html",
+        tokens=api_tokens.all_tokens(),
+        today=_today(),
+        revoked=request.args.get("revoked", type=int),
+    )
+
+
+@bp.post("/admin/tokens/<int:token_id>/revoke")
+@requires_role(ADMIN)
+def revoke_token(token_id: int) -> Response:
+    """Refuse a token from now on; a second revocation changes nothing."""
+    token = db.session.get(ApiToken, token_id) or abort(404)
+    api_tokens.revoke_token(token, _today(), by=g.staff)
+    return redirect(url_for("moderation.tokens", revoked=token.id), 303)
 
 
 @bp.get("/admin/audit")

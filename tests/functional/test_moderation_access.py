@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
@@ -10,6 +11,7 @@ from flask import Flask, url_for
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from app.api.tokens import create_token
 from app.crypto.attachments import sanitise_image
 from app.crypto.reports import Evidence
 from app.extensions import db
@@ -31,6 +33,7 @@ EXPECTED_GET = {
     "moderation.account": STAFF_ROLES,
     "moderation.accounts": {ADMIN},
     "moderation.audit_log": {ADMIN},
+    "moderation.tokens": {ADMIN},
     "moderation.queue": CASE_WORKERS,
     "moderation.case": CASE_WORKERS,
     "moderation.case_attachment": CASE_WORKERS,
@@ -47,6 +50,7 @@ EXPECTED_POST = {
     "moderation.remove": {ADMIN},
     "moderation.reset": {ADMIN},
     "moderation.grant_keys": {ADMIN},
+    "moderation.revoke_token": {ADMIN},
     "moderation.case_open": CASE_WORKERS,
     "moderation.case_state": CASE_WORKERS,
     "moderation.case_assign": CASE_WORKERS,
@@ -115,10 +119,16 @@ def test_role_matrix(intake_app: Flask, staff: dict[str, Staff]) -> None:
         # A case with an image, for the case routes (<incident_id>, <position>).
         evidence = [Evidence(sanitise_image(image_with("Probe")), "probe.png")]
         store_sample_report(intake_app.config["RECEIPT_SECRET"].encode(), evidence=evidence)
+        # A partner token for the token routes (<token_id>); the admin revokes it, later
+        # roles would only revoke it again, which changes nothing.
+        api_token, _text = create_token("Beratungsstelle Probe", ["statistics"],
+                                        today=dt.datetime.now(dt.UTC).date())  # fmt: skip
         db.session.commit()
         case_id = db.session.scalars(select(Incident.id)).one()
+        token_id = api_token.id
     samples: dict[str, object] = {"user_id": target_id, "token": "not-a-real-invitation",
-                                  "incident_id": case_id, "position": 0}  # fmt: skip
+                                  "incident_id": case_id, "position": 0,
+                                  "token_id": token_id}  # fmt: skip
     for role in ("anonymous", RESEARCHER, MODERATOR, ADMIN):
         client = intake_app.test_client()
         if role != "anonymous":
@@ -219,7 +229,8 @@ def test_every_staff_form_refuses_a_missing_csrf_token(
         db.session.commit()
         case_id = db.session.scalars(select(Incident.id)).one()
     samples: dict[str, object] = {"user_id": 1, "token": "not-a-real-invitation",
-                                  "incident_id": case_id, "position": 0}  # fmt: skip
+                                  "incident_id": case_id, "position": 0,
+                                  "token_id": 1}  # fmt: skip
     client = intake_app.test_client()
     assert login(client, staff[ADMIN]).status_code == 303
     posts = [(endpoint, path) for endpoint, path, methods in moderation_rules(intake_app, samples)

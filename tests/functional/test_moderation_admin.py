@@ -1,8 +1,10 @@
-"""Admin pages: invitations with pending key slots, grants, unlocking, removal, audit log."""
+"""Admin pages: invitations with pending key slots, grants, unlocking, removal, API tokens,
+audit log."""
 
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import re
 from urllib.parse import parse_qs, urlsplit
 
@@ -10,12 +12,14 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from app.api.tokens import create_token
 from app.crypto import keyring
 from app.extensions import db
-from app.models import AuditEvent, KeySlot, User
+from app.models import ApiToken, AuditEvent, KeySlot, User
 from app.models.user import ADMIN, MODERATOR, RESEARCHER
 from tests.functional.conftest import hidden_value
 from tests.functional.test_moderation_access import login
+from tests.functional.test_partner_api import api_body, post
 from tests.staff import PASSWORD, Staff, make_staff
 
 
@@ -152,3 +156,61 @@ def test_reset_replaces_password_factor_and_slot(intake_app: Flask) -> None:
     with intake_app.app_context():
         slot = db.session.scalars(select(KeySlot).where(KeySlot.account_id == user_id)).one()
         assert keyring.unlock_with_password(slot, new_password)
+
+
+def test_admin_lists_and_revokes_an_api_token(intake_app: Flask) -> None:
+    client, admin, csrf = admin_client(intake_app)
+    today = dt.datetime.now(dt.UTC).date()
+    with intake_app.app_context():
+        token, text = create_token("Beratungsstelle Nord", ["submit"], today=today)
+        db.session.commit()
+        token_id, prefix, token_hash = token.id, token.prefix, token.token_hash
+        admin_id = db.session.scalars(select(User.id).where(User.email == admin.email)).one()
+    partner = intake_app.test_client()
+    assert post(partner, text, api_body()).status_code == 201
+
+    assert 'href="/moderation/admin/tokens"' in client.get("/moderation/").get_data(as_text=True)
+    page = client.get("/moderation/admin/tokens")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "Beratungsstelle Nord" in html
+    assert f"{prefix}…" in html
+    assert "aktiv" in html
+    assert 'visually-hidden">: Beratungsstelle Nord</span>' in html  # the button's name
+    assert "flask tokens create --scope statistics --name NAME" in html
+    assert text not in html
+    assert text[len(prefix) :] not in html
+    assert token_hash not in html
+
+    revoke = f"/moderation/admin/tokens/{token_id}/revoke"
+    assert client.post(revoke).status_code == 400  # no CSRF token: refused, nothing changes
+    with intake_app.app_context():
+        stored = db.session.get(ApiToken, token_id)
+        assert stored is not None
+        assert stored.revoked_on is None
+    done = client.post(revoke, data={"csrf_token": csrf})
+    assert done.status_code == 303
+    assert done.headers["Location"].endswith(f"/moderation/admin/tokens?revoked={token_id}")
+    html = client.get(done.headers["Location"]).get_data(as_text=True)
+    assert "Der API-Schlüssel „Beratungsstelle Nord“ ist widerrufen." in html
+    assert f"widerrufen am {today}" in html
+    assert revoke not in html  # no button for a revoked token
+    assert text not in html
+    assert token_hash not in html
+    assert client.post(revoke, data={"csrf_token": csrf}).status_code == 303  # twice: harmless
+
+    with intake_app.app_context():
+        stored = db.session.get(ApiToken, token_id)
+        assert stored is not None
+        assert stored.revoked_on == today
+        events = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.tag == "api:token:revoke")
+        ).all()
+        assert [(e.actor_id, e.target_type, e.target_id) for e in events] == [
+            (admin_id, "api_token", token_id)
+        ]
+    refused = post(partner, text, api_body())
+    assert refused.status_code == 401
+    assert refused.get_json() == {"error": "unauthorized"}
+    assert client.post("/moderation/admin/tokens/99999/revoke",
+                       data={"csrf_token": csrf}).status_code == 404  # fmt: skip
