@@ -44,7 +44,7 @@ update-catalogs: $(VENV)/.dev-installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
 		--omit-header -o app/translations/messages.pot .
 	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations --ignore-obsolete \
-		--omit-header --no-fuzzy-matching
+		--no-fuzzy-matching
 	$(BIN)/pybabel compile -d app/translations
 
 lock:

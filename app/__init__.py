@@ -97,10 +97,12 @@ def register_blueprints(app: Flask) -> None:
     from app.intake import bp as intake_bp
     from app.moderation import bp as moderation_bp
     from app.pages import bp as pages_bp
+    from app.research.views import bp as research_bp
 
     app.register_blueprint(pages_bp)
     app.register_blueprint(intake_bp)
     app.register_blueprint(moderation_bp)
+    app.register_blueprint(research_bp)
     app.register_blueprint(api_bp)
     # Partners authenticate with a bearer token, not a browser session: no CSRF token to send.
     csrf.exempt(api_bp)

@@ -65,6 +65,10 @@ class BaseConfig:
     # Days after a case is closed until its personal data (sealed fields, images, messages and
     # the report's keys) is destroyed by `flask retention purge`; the coded incident stays.
     RETENTION_DAYS = 180
+    # Statistics: no published number is between 1 and this minus one (README, "Methodology").
+    STATISTICS_MIN_CELL = 5
+    # Each statistics call reads every counted incident: enough for scripts, not for a flood.
+    STATISTICS_RATE_LIMIT = "120 per hour"
     # Content-free notices to moderators who opted in ("a new report arrived"). No server, no
     # mail. The request waits for the server while it sends: prefer a relay on the same host.
     MAIL_SERVER: str | None = None
@@ -95,6 +99,7 @@ class TestingConfig(DevelopmentConfig):
     REPORT_RATE_LIMIT = "1000 per hour"
     STATUS_RATE_LIMIT = "1000 per hour"
     LOGIN_RATE_LIMIT = "1000 per hour"
+    STATISTICS_RATE_LIMIT = "1000 per hour"
     # Cheap key derivation keeps the suite fast; one test holds the production default.
     SLOT_KDF_MEMORY_KIB = 1024
     SLOT_KDF_ITERATIONS = 1

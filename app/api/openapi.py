@@ -14,10 +14,20 @@ from typing import Any
 
 from app.codebook import Codebook, Question, current_codebook
 from app.config import DEFAULT_LANGUAGE, LANGUAGES
+from app.models.incident import NOT_VERIFIABLE, VERIFIED
+from app.research.statistics import (
+    DIMENSIONS,
+    FILTERS,
+    GRANULARITIES,
+    NOT_STATED,
+    TYPE_MODES,
+    dimension_codes,
+)
 
 OPENAPI_VERSION = "3.1.0"
 API_VERSION = "1.0.0"
 REPORTS_PATH = "/api/v1/reports"
+STATISTICS_PATH = "/api/v1/statistics"
 DOCUMENT_PATH = "/api/v1/openapi.json"
 # Questions the API does not take in this version (images need a multipart upload).
 NOT_IN_API = frozenset({"images"})
@@ -134,6 +144,149 @@ def _error_response(description: str, schema: str = ERROR_SCHEMA) -> dict[str, A
     }
 
 
+def _query_parameter(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "schema": schema,
+            "description": description}  # fmt: skip
+
+
+def _codes_list(codes: tuple[str, ...]) -> dict[str, Any]:
+    """A comma-separated list of codes, as a pattern a client can check before sending."""
+    alternatives = "|".join(codes)
+    return {"type": "string", "pattern": f"^({alternatives})(,({alternatives}))*$"}
+
+
+def statistics_parameters(codebook: Codebook) -> list[dict[str, Any]]:
+    """The query parameters of GET /api/v1/statistics (read by ``parse_query``)."""
+    dimension = {"type": "string", "enum": list(DIMENSIONS)}
+    filters = [
+        _query_parameter(
+            name,
+            _codes_list(dimension_codes(name, codebook)),
+            f"Count only these codes of `{name}` (comma-separated; `{NOT_STATED}` where the "
+            "answer was not given)." if name in ("gender", "age_band", "town") else
+            f"Count only these codes of `{name}` (comma-separated).",
+        )
+        for name in FILTERS
+        if name != "verification"
+    ]  # fmt: skip
+    return [
+        _query_parameter("rows", {**dimension, "default": "period"}, "Dimension of the rows."),
+        _query_parameter(
+            "columns",
+            dimension,
+            "Dimension of the columns (not `rows`); leave out for a one-dimensional table.",
+        ),  # fmt: skip
+        _query_parameter(
+            "period",
+            {"type": "string", "enum": list(GRANULARITIES), "default": "year"},
+            "Length of a period, by the month the incident happened in.",
+        ),
+        _query_parameter(
+            "types",
+            {"type": "string", "enum": list(TYPE_MODES), "default": "most_severe"},
+            "`most_severe`: each incident once, by its most severe type; `every`: once per "
+            "coded type (the totals then count mentions).",
+        ),
+        _query_parameter(
+            "verification",
+            {**_codes_list((VERIFIED, NOT_VERIFIABLE)), "default": VERIFIED},
+            "The moderators' decisions counted; out-of-scope reports are never counted.",
+        ),
+        _query_parameter(
+            "from",
+            {"type": "string", "pattern": MONTH_PATTERN},
+            "First month (YYYY-MM) of the incidents counted.",
+        ),  # fmt: skip
+        _query_parameter(
+            "to",
+            {"type": "string", "pattern": MONTH_PATTERN},
+            "Last month (YYYY-MM) of the incidents counted.",
+        ),  # fmt: skip
+        *filters,
+        _query_parameter(
+            "format",
+            {"type": "string", "enum": ["json", "csv"], "default": "json"},
+            "Answer as JSON or as CSV.",
+        ),  # fmt: skip
+        _query_parameter(
+            "lang",
+            {"type": "string", "enum": list(LANGUAGES), "default": DEFAULT_LANGUAGE},
+            "Language of the labels.",
+        ),  # fmt: skip
+    ]
+
+
+def statistics_table_schema() -> dict[str, Any]:
+    categories = {
+        "type": "object",
+        "required": ["dimension", "categories"],
+        "properties": {
+            "dimension": {"type": "string", "enum": list(DIMENSIONS)},
+            "categories": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["code", "label"],
+                    "properties": {"code": {"type": "string"}, "label": {"type": "string"}},
+                    "additionalProperties": False,
+                },
+            },
+        },
+        "additionalProperties": False,
+    }
+    return {
+        "type": "object",
+        "required": [
+            "query",
+            "k",
+            "verification",
+            "types",
+            "codebook_versions",
+            "made_on",
+            "rows",
+            "columns",
+            "total_code",
+            "cells",
+        ],  # fmt: skip
+        "properties": {
+            "query": {"type": "object", "additionalProperties": {"type": "string"}},
+            "k": {
+                "type": "integer",
+                "minimum": 1,
+                "description": "No published count lies between 1 and k-1.",
+            },  # fmt: skip
+            "verification": {"type": "array", "items": {"type": "string"}},
+            "types": {"type": "string", "enum": list(TYPE_MODES)},
+            "codebook_versions": {"type": "array", "items": {"type": "string"}},
+            "made_on": {"type": "string", "format": "date"},
+            "rows": categories,
+            "columns": {"anyOf": [categories, {"type": "null"}]},
+            "total_code": {"type": "string", "const": "_total"},
+            "cells": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["row", "row_label", "count", "suppressed"],
+                    "properties": {
+                        "row": {"type": "string"},
+                        "row_label": {"type": "string"},
+                        "column": {"type": "string"},
+                        "column_label": {"type": "string"},
+                        "count": {
+                            "type": ["integer", "null"],
+                            "minimum": 0,
+                            "description": "null: withheld (see `suppressed`).",
+                        },  # fmt: skip
+                        "suppressed": {"enum": ["primary", "complementary", None]},
+                    },
+                    "additionalProperties": False,
+                },
+            },
+        },
+        "additionalProperties": False,
+    }
+
+
 def build_openapi(codebook: Codebook) -> dict[str, Any]:
     """The whole document for ``codebook`` (a fresh dict on every call)."""
     question_ids = [q.id for q in codebook.questions.values() if q.id not in NOT_IN_API]
@@ -147,8 +300,9 @@ def build_openapi(codebook: Codebook) -> dict[str, Any]:
                 "people they advise. Each report is checked against the same codebook as the "
                 "public form and sealed the same way. The answer carries the report's receipt "
                 "code: pass it on to the person, who can follow the report with it on the "
-                "status page. The code is shown only in this answer and never stored. Requests "
-                "are not logged with client addresses."
+                "status page. The code is shown only in this answer and never stored. "
+                "Researchers fetch protected statistics tables with a token of scope "
+                "`statistics`. Requests are not logged with client addresses."
             ),
             "x-codebook": {"version": codebook.version, "hash": codebook.hash},
         },
@@ -199,6 +353,48 @@ def build_openapi(codebook: Codebook) -> dict[str, Any]:
                     },
                 }
             },
+            STATISTICS_PATH: {
+                "get": {
+                    "operationId": "getStatistics",
+                    "summary": "One protected table of verified incidents",
+                    "description": (
+                        "Counts moderator-verified, coded incidents (duplicates once) by up to "
+                        "two dimensions, with totals. Counts from 1 to k-1 are withheld (null), "
+                        "and so are the counts that would let anyone work them out. Every call "
+                        "is recorded in the audit log with its parameters."
+                    ),
+                    "security": [{"partnerToken": []}],
+                    "parameters": statistics_parameters(codebook),
+                    "responses": {
+                        "200": {
+                            "description": "The table, as JSON or (format=csv) as CSV.",
+                            "content": {
+                                "application/json": {
+                                    "schema": {"$ref": "#/components/schemas/StatisticsTable"}
+                                },
+                                "text/csv": {"schema": {"type": "string"}},
+                            },
+                        },
+                        "400": _error_response(
+                            "A parameter that is unknown (`unknown_fields`) or not understood "
+                            "(`parameter`)."
+                        ),
+                        "401": {
+                            **_error_response(
+                                "No token, or one that is unknown, revoked, expired or "
+                                "without the scope `statistics`."
+                            ),
+                            "headers": {
+                                "WWW-Authenticate": {
+                                    "schema": {"type": "string", "const": "Bearer"}
+                                }
+                            },
+                        },
+                        "429": _error_response("Too many requests from this address; try later."),
+                        "default": _error_response("Any other error, in the same form."),
+                    },
+                }
+            },
             DOCUMENT_PATH: {
                 "get": {
                     "operationId": "getOpenApiDocument",
@@ -220,12 +416,13 @@ def build_openapi(codebook: Codebook) -> dict[str, Any]:
                     "scheme": "bearer",
                     "description": (
                         "A token `mp_…` from the operator (`flask tokens create --scope "
-                        "submit --name NAME`), sent as `Authorization: Bearer mp_…`."
+                        "submit|statistics --name NAME`), sent as `Authorization: Bearer mp_…`."
                     ),
                 }
             },
             "schemas": {
                 "Report": report_schema(codebook),
+                "StatisticsTable": statistics_table_schema(),
                 "Receipt": {
                     "type": "object",
                     "required": ["receipt_code", "codebook_version", "status_url"],
@@ -253,6 +450,7 @@ def build_openapi(codebook: Codebook) -> dict[str, Any]:
                         },
                         "message": {"type": "string"},
                         "unknown_fields": {"type": "array", "items": {"type": "string"}},
+                        "parameter": {"type": "string"},
                     },
                 },
                 "InvalidAnswers": {

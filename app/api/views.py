@@ -18,7 +18,7 @@ from werkzeug.routing import RequestRedirect
 
 from app.api import bp
 from app.api.openapi import NOT_IN_API, openapi_json
-from app.api.tokens import SUBMIT, find_valid_token
+from app.api.tokens import STATISTICS, SUBMIT, find_valid_token
 from app.codebook import Codebook, current_codebook
 from app.config import DEFAULT_LANGUAGE, LANGUAGES
 from app.crypto.receipts import new_receipt_code
@@ -26,6 +26,9 @@ from app.extensions import db, limiter
 from app.intake.answers import Answers, InvalidAnswers, parse_answers
 from app.intake.services import submit_report
 from app.notifications import NEW_REPORT, queue_notification
+from app.research.exports import FORMATS, record_export
+from app.research.statistics import FILTERS, InvalidStatisticsQuery, build_table, parse_query
+from app.research.views import export_response
 
 # The longest valid report (about 16,000 characters of free text), every character escaped as
 # a JSON surrogate pair, stays under 200 KiB: a larger body is not a report.
@@ -153,6 +156,41 @@ def post_report() -> tuple[Response, int]:
         "status_url": url_for("intake.status", lang=language),
     }
     return jsonify(body), 201
+
+
+STATISTICS_PARAMETERS = frozenset(
+    {"rows", "columns", "period", "types", "verification", "from", "to", "format", "lang",
+     *FILTERS}
+)  # fmt: skip
+
+
+@bp.get("/statistics")
+@limiter.limit(lambda: current_app.config["STATISTICS_RATE_LIMIT"])
+def get_statistics() -> Response:
+    """One protected table, as JSON or (``format=csv``) CSV; every call is an audited export."""
+    today = _today()
+    token = find_valid_token(_bearer_token(), STATISTICS, today)
+    if token is None:
+        abort(401)
+    unknown = sorted(set(request.args) - STATISTICS_PARAMETERS)
+    if unknown:
+        raise _bad_request("Unknown query parameters.", unknown_fields=unknown[:MAX_LISTED_KEYS])
+    file_format = request.args.get("format", "json")
+    language = request.args.get("lang", DEFAULT_LANGUAGE)
+    if file_format not in FORMATS or language not in LANGUAGES:
+        raise _bad_request("`format` is json or csv; `lang` is one of " + ", ".join(LANGUAGES))
+    with force_locale(language):
+        try:
+            table = build_table(
+                parse_query(request.args),
+                k=current_app.config["STATISTICS_MIN_CELL"],
+                today=today,
+                lang=language,
+            )
+        except InvalidStatisticsQuery as error:
+            raise _bad_request(error.message, parameter=error.parameter) from None
+        record_export(table, file_format, actor_id=None, token_id=token.id)
+        return export_response(table, file_format)
 
 
 def _bearer_token() -> str:

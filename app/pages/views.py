@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, g, redirect, render_template, url_for
+import datetime as dt
+
+from flask import abort, current_app, g, redirect, render_template, request, url_for
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
@@ -11,6 +13,8 @@ from app.extensions import db
 from app.i18n import LANG_PREFIX, preferred_language
 from app.pages import bp
 from app.pages.services import PageNotFound, load_contacts, load_page, operator_from_config
+from app.research.charts import bar_chart, column_chart, land_tile_grid
+from app.research.public import ALL_YEARS, public_page, public_statistics
 
 
 def render_content_page(slug: str, template: str = "pages/content.html", **context: object) -> str:
@@ -58,6 +62,24 @@ def privacy() -> str:
 @bp.get(f"{LANG_PREFIX}/accessibility")
 def accessibility() -> str:
     return render_content_page("accessibility")
+
+
+@bp.get(f"{LANG_PREFIX}/statistics")
+def statistics() -> str:
+    """Charts and tables of verified incidents; ``?year=`` picks the year of the splits."""
+    counted = public_statistics(current_app, today=dt.date.today())
+    year = request.args.get("year", ALL_YEARS)
+    if year not in counted.years:
+        year = ALL_YEARS
+    return render_content_page(
+        "statistics",
+        "pages/statistics.html",
+        statistics=counted,
+        view=public_page(counted, year, g.lang),
+        bar_chart=bar_chart,
+        column_chart=column_chart,
+        land_tile_grid=land_tile_grid,
+    )
 
 
 @bp.get(f"{LANG_PREFIX}/imprint")

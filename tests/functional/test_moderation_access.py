@@ -1,4 +1,4 @@
-"""Deny by default: every /moderation/ route under every role, and the staff login."""
+"""Deny by default: every staff route (/moderation/, /research/) under every role, and the login."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from tests.functional.conftest import hidden_value
 from tests.integration.test_canary import image_with
 from tests.staff import Staff, make_staff
 
+STAFF_PREFIXES = ("/moderation", "/research")
 STAFF_ROLES = {RESEARCHER, MODERATOR, ADMIN}
 EVERYONE = {"anonymous"} | STAFF_ROLES
 CASE_WORKERS = {MODERATOR, ADMIN}  # researchers never see a sealed field or a single report
@@ -37,6 +38,8 @@ EXPECTED_GET = {
     "moderation.queue": CASE_WORKERS,
     "moderation.case": CASE_WORKERS,
     "moderation.case_attachment": CASE_WORKERS,
+    "research.tables": STAFF_ROLES,
+    "research.export": STAFF_ROLES,
 }
 # What each role may post to (with a valid CSRF token).
 EXPECTED_POST = {
@@ -96,7 +99,7 @@ def moderation_rules(app: Flask, samples: dict[str, Any]) -> list[tuple[str, str
     """Every /moderation/ rule with a concrete URL (sample arguments filled in)."""
     rules = []
     for rule in app.url_map.iter_rules():
-        if not rule.rule.startswith("/moderation"):
+        if not rule.rule.startswith(STAFF_PREFIXES):
             continue
         missing = set(rule.arguments) - set(samples)
         assert not missing, f"give {rule.endpoint} sample arguments {missing} in this test"
@@ -108,7 +111,7 @@ def moderation_rules(app: Flask, samples: dict[str, Any]) -> list[tuple[str, str
 
 def test_every_moderation_route_is_in_the_matrix(intake_app: Flask) -> None:
     endpoints = {rule.endpoint for rule in intake_app.url_map.iter_rules()
-                 if rule.rule.startswith("/moderation")}  # fmt: skip
+                 if rule.rule.startswith(STAFF_PREFIXES)}  # fmt: skip
     assert endpoints == set(EXPECTED_GET) | set(EXPECTED_POST)
 
 
@@ -128,7 +131,7 @@ def test_role_matrix(intake_app: Flask, staff: dict[str, Staff]) -> None:
         token_id = api_token.id
     samples: dict[str, object] = {"user_id": target_id, "token": "not-a-real-invitation",
                                   "incident_id": case_id, "position": 0,
-                                  "token_id": token_id}  # fmt: skip
+                                  "token_id": token_id, "file_format": "csv"}  # fmt: skip
     for role in ("anonymous", RESEARCHER, MODERATOR, ADMIN):
         client = intake_app.test_client()
         if role != "anonymous":
@@ -230,7 +233,7 @@ def test_every_staff_form_refuses_a_missing_csrf_token(
         case_id = db.session.scalars(select(Incident.id)).one()
     samples: dict[str, object] = {"user_id": 1, "token": "not-a-real-invitation",
                                   "incident_id": case_id, "position": 0,
-                                  "token_id": 1}  # fmt: skip
+                                  "token_id": 1, "file_format": "csv"}  # fmt: skip
     client = intake_app.test_client()
     assert login(client, staff[ADMIN]).status_code == 303
     posts = [(endpoint, path) for endpoint, path, methods in moderation_rules(intake_app, samples)

@@ -413,7 +413,7 @@ def test_routing_errors_under_the_api_are_json(api: FlaskClient) -> None:
     assert "POST" in response.headers["Allow"]
     assert_json_error(api.put(REPORTS, json={}), 405, "method_not_allowed")
     assert_json_error(api.get("/api/v1/reports/1"), 404, "not_found")
-    assert_json_error(api.post("/api/v1/statistics"), 404, "not_found")
+    assert_json_error(api.post("/api/v1/statistics"), 405, "method_not_allowed")
     assert_json_error(api.get("/api/v1"), 404, "not_found")
     assert_json_error(api.get("/api/v1/"), 404, "not_found")
     # Outside the API the site still answers with its own page.
@@ -480,11 +480,12 @@ def test_the_api_imports_nothing_that_opens() -> None:
 VALIDATED = {
     "$ref", "type", "enum", "const", "properties", "required", "additionalProperties", "items",
     "uniqueItems", "minItems", "minLength", "maxLength", "pattern", "format", "allOf", "if",
-    "then", "contains", "not", "propertyNames",
+    "then", "contains", "not", "propertyNames", "anyOf", "minimum",
 }  # fmt: skip
 ANNOTATIONS = {"title", "description", "default", "x-codebook-kind", "x-label-de"}
 TYPES: dict[str, type | tuple[type, ...]] = {
     "object": dict, "array": list, "string": str, "boolean": bool, "integer": int,
+    "null": type(None),
 }  # fmt: skip
 
 
@@ -519,9 +520,15 @@ def schema_errors(
     errors: list[str] = []
     expected = schema.get("type")
     if expected is not None:
+        allowed = expected if isinstance(expected, list) else [expected]
         is_bool = isinstance(value, bool)
-        if not isinstance(value, TYPES[expected]) or (is_bool and expected != "boolean"):
+        if not any(isinstance(value, TYPES[name]) and (not is_bool or name == "boolean")
+                   for name in allowed):  # fmt: skip
             return [f"{path}: not {expected}"]
+    if "anyOf" in schema and all(schema_errors(value, sub, root, path) for sub in schema["anyOf"]):
+        errors.append(f"{path}: matches none of anyOf")
+    if "minimum" in schema and isinstance(value, int) and value < schema["minimum"]:
+        errors.append(f"{path}: below {schema['minimum']}")
     if "enum" in schema and value not in schema["enum"]:
         errors.append(f"{path}: not one of the codes")
     if "const" in schema and value != schema["const"]:
@@ -598,7 +605,7 @@ def test_the_document_is_openapi_3_1_with_both_operations(document: dict[str, An
     assert re.fullmatch(r"3\.1\.\d+", document["openapi"])
     assert document["info"]["title"]
     assert document["info"]["x-codebook"]["version"] == current_codebook().version
-    assert set(document["paths"]) == {REPORTS, DOCUMENT}
+    assert set(document["paths"]) == {REPORTS, DOCUMENT, "/api/v1/statistics"}
     submit = document["paths"][REPORTS]["post"]
     assert submit["security"] == [{"partnerToken": []}]
     assert document["components"]["securitySchemes"]["partnerToken"] == {

@@ -1,0 +1,186 @@
+"""The public statistics: a fixed set of tables, protected together, counted again on change.
+
+Three tables share the yearly totals: year × month, year × most severe type, year × Land. Linked
+tables can give away together what each hides on its own (a total withheld in one table could
+be the sum of published cells in another). So the shared numbers — each year's total and the
+grand total — are never withheld here: a year whose total is below k, or that any table would
+have to withhold, is left out of all three tables (and of the grand total) instead. What remains
+shares only published numbers, and each table's own protection is then enough.
+Only verified incidents count here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+from flask import Flask
+from sqlalchemy import extract, func, select
+
+from app.codebook import current_codebook
+from app.extensions import db
+from app.models import AuditEvent, Incident
+from app.research.charts import Bar
+from app.research.disclosure import TOTAL, ProtectedTable, protect_table
+from app.research.statistics import StatisticsQuery, counted_incidents
+
+MONTHS: Final = tuple(f"{number:02d}" for number in range(1, 13))
+CACHE_KEY: Final = "meldeportal.public_statistics"
+
+
+@dataclass(frozen=True)
+class PublicStatistics:
+    """The protected tables of the public page (codes only; labels are the template's job)."""
+
+    years: tuple[str, ...]  # the years shown, each with its published total
+    hidden_years: tuple[str, ...]  # too few incidents to show (see the module docstring)
+    by_month: ProtectedTable  # years × months "01".."12"
+    by_type: ProtectedTable  # years × most severe type
+    by_land: ProtectedTable  # years × Land
+    codebook_versions: tuple[str, ...]
+    made_on: dt.date
+
+    @property
+    def k(self) -> int:
+        return self.by_month.k
+
+
+def protect_linked_tables(
+    every_year: tuple[str, ...],
+    tables: Sequence[Mapping[tuple[str, str], int]],
+    columns: Sequence[Sequence[str]],
+    k: int,
+) -> tuple[tuple[str, ...], tuple[str, ...], list[ProtectedTable]]:
+    """Protect tables that share their rows (years) and row totals; see the module docstring.
+
+    Returns:
+        The years shown, the years left out, and the protected tables (shown years only).
+    """
+    year_totals: dict[str, int] = defaultdict(int)
+    for (row, _column), count in tables[0].items():
+        year_totals[row] += count
+    # Small years first: protecting them inside the tables would drag other years' totals in.
+    hidden = {year for year in every_year if 0 < year_totals[year] < k}
+    while True:
+        years = tuple(year for year in every_year if year not in hidden)
+        protected = [
+            protect_table({key: n for key, n in counts.items() if key[0] in years}, years,
+                          table_columns, k)
+            for counts, table_columns in zip(tables, columns, strict=True)
+        ]  # fmt: skip
+        withheld = {year for year in years for table in protected if table.value(year) is None}
+        if not withheld:
+            return years, tuple(sorted(hidden)), protected
+        hidden |= withheld
+
+
+def count_public_statistics(*, k: int, today: dt.date) -> PublicStatistics:
+    """Count and protect the public tables (reads every counted incident once)."""
+    codebook = current_codebook()
+    year, month = extract("year", Incident.date_from), extract("month", Incident.date_from)
+    kind, land = Incident.coded_most_severe_type, Incident.coded_land
+    statement = (
+        select(year, month, kind, land, Incident.coded_codebook_version, func.count())
+        .where(*counted_incidents(StatisticsQuery()))
+        .group_by(year, month, kind, land, Incident.coded_codebook_version)
+    )
+    months: dict[tuple[str, str], int] = defaultdict(int)
+    kinds: dict[tuple[str, str], int] = defaultdict(int)
+    lands: dict[tuple[str, str], int] = defaultdict(int)
+    versions: set[str] = set()
+    for found_year, found_month, found_kind, found_land, version, count in db.session.execute(
+        statement
+    ):
+        row = f"{int(found_year):04d}"
+        if row > f"{today.year:04d}":
+            continue  # a wrongly coded future date is not published
+        months[(row, f"{int(found_month):02d}")] += count
+        kinds[(row, str(found_kind))] += count
+        lands[(row, str(found_land))] += count
+        versions.add(str(version))
+    first = min((key[0] for key in months), default=f"{today.year:04d}")
+    every_year = tuple(f"{number:04d}" for number in range(int(first), today.year + 1))
+    codes = (MONTHS, codebook.question("incident_types").codes, codebook.question("land").codes)
+    years, hidden, (by_month, by_type, by_land) = protect_linked_tables(
+        every_year, (months, kinds, lands), codes, k
+    )
+    return PublicStatistics(
+        years=years,
+        hidden_years=hidden,
+        by_month=by_month,
+        by_type=by_type,
+        by_land=by_land,
+        codebook_versions=tuple(sorted(versions)),
+        made_on=today,
+    )
+
+
+def _fingerprint() -> tuple[Any, ...]:
+    """Changes whenever an incident is added or a case changes (every change is audited)."""
+    return (
+        db.session.scalar(select(func.max(Incident.id))),
+        db.session.scalar(select(func.max(AuditEvent.id))),
+    )
+
+
+def public_statistics(app: Flask, *, today: dt.date) -> PublicStatistics:
+    """The public tables, counted again only when the data (or the day) has changed."""
+    k = int(app.config["STATISTICS_MIN_CELL"])
+    key = (_fingerprint(), today, k)
+    cache: Mapping[str, Any] = app.extensions.get(CACHE_KEY, {})
+    if cache.get("key") == key:
+        return cache["statistics"]  # type: ignore[no-any-return]
+    statistics = count_public_statistics(k=k, today=today)
+    app.extensions[CACHE_KEY] = {"key": key, "statistics": statistics}
+    return statistics
+
+
+# --- What the page draws ----------------------------------------------------------------------
+
+ALL_YEARS: Final = TOTAL
+RECENT_MONTHS: Final = 24
+
+
+@dataclass(frozen=True)
+class PublicPage:
+    """The charts' bars for one view of the page (all years, or one year)."""
+
+    year: str  # a year, or ALL_YEARS
+    yearly: list[Bar]
+    monthly: list[Bar]  # the last RECENT_MONTHS months up to this one
+    by_type: list[Bar]
+    by_land: dict[str, int | None]
+    land_labels: dict[str, str]
+
+    @property
+    def by_land_bars(self) -> list[Bar]:
+        return [Bar(code, self.land_labels[code], value) for code, value in self.by_land.items()]
+
+
+def public_page(statistics: PublicStatistics, year: str, lang: str) -> PublicPage:
+    """Bars for the charts; every value comes from the protected tables, nothing else."""
+    codebook = current_codebook()
+    types = codebook.question("incident_types")
+    lands = codebook.question("land")
+    months: list[Bar] = []
+    today = statistics.made_on
+    for back in range(RECENT_MONTHS - 1, -1, -1):
+        index = today.year * 12 + today.month - 1 - back
+        month_year, month = f"{index // 12:04d}", f"{index % 12 + 1:02d}"
+        if month_year in statistics.years:
+            value = statistics.by_month.value(month_year, month)
+            months.append(Bar(f"{month_year}-{month}", f"{month}/{month_year}", value))
+    return PublicPage(
+        year=year,
+        yearly=[Bar(row, row, statistics.by_month.value(row)) for row in statistics.years],
+        monthly=months,
+        by_type=[
+            Bar(code, types.answer(code).label(lang), statistics.by_type.value(year, code))
+            for code in types.codes
+        ],
+        by_land={code: statistics.by_land.value(year, code) for code in lands.codes},
+        land_labels={code: lands.answer(code).label(lang) for code in lands.codes},
+    )

@@ -1,0 +1,99 @@
+"""The researchers' area: build a protected table, read it, download it as CSV or JSON.
+
+Open to every staff role (researchers above all); the moderation gate denies everyone else.
+Nothing here shows a single incident: every number has gone through ``protect_table``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import Blueprint, Response, current_app, g, jsonify, render_template, request
+from werkzeug.datastructures import MultiDict
+
+from app.codebook import current_codebook
+from app.models.user import ADMIN, MODERATOR, RESEARCHER
+from app.moderation.gate import gate, requires_role
+from app.research.exports import record_export, table_as_csv, table_as_json
+from app.research.statistics import (
+    DIMENSIONS,
+    FILTERS,
+    GRANULARITIES,
+    InvalidStatisticsQuery,
+    StatisticsTable,
+    build_table,
+    dimension_codes,
+    parse_query,
+)
+
+bp = Blueprint("research", __name__, url_prefix="/research")
+bp.before_request(gate)
+STAFF = (RESEARCHER, MODERATOR, ADMIN)
+
+
+@bp.after_request
+def forbid_caching(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def query_arguments(args: MultiDict[str, str]) -> dict[str, str]:
+    """URL parameters as the parser reads them: a repeated parameter (a multiple select)
+    becomes one comma-separated value, as the API takes it."""
+    return {name: ",".join(args.getlist(name)) for name in args}
+
+
+def _table(args: dict[str, str]) -> StatisticsTable:
+    return build_table(
+        parse_query(args),
+        k=current_app.config["STATISTICS_MIN_CELL"],
+        today=dt.date.today(),
+        lang=g.lang,
+    )
+
+
+@bp.get("/")
+@requires_role(*STAFF)
+def tables() -> Any:
+    args = query_arguments(request.args)
+    context: dict[str, Any] = {
+        "args": args,
+        "chosen": {name: set(value.split(",")) for name, value in args.items()},
+        "dimensions": DIMENSIONS,
+        "filters": FILTERS,
+        "granularities": GRANULARITIES,
+        "codebook": current_codebook(),
+        "dimension_codes": dimension_codes,
+        "lang": g.lang,
+    }
+    if "rows" not in args:
+        return render_template("research/tables.html", table=None, **context)
+    try:
+        table = _table(args)
+    except InvalidStatisticsQuery as error:
+        return render_template("research/tables.html", table=None, error=error, **context), 400
+    return render_template("research/tables.html", table=table, **context)
+
+
+@bp.get("/table.<any(csv, json):file_format>")
+@requires_role(*STAFF)
+def export(file_format: str) -> Any:
+    try:
+        table = _table(query_arguments(request.args))
+    except InvalidStatisticsQuery as error:
+        return {"error": error.message, "parameter": error.parameter}, 400
+    record_export(table, file_format, actor_id=g.staff.id, token_id=None)
+    return export_response(table, file_format)
+
+
+def export_response(table: StatisticsTable, file_format: str) -> Response:
+    """The table as a download (the API answers with the same files)."""
+    name = "-".join(filter(None, ["meldeportal", table.query.rows, table.query.columns,
+                                  table.made_on.isoformat()]))  # fmt: skip
+    if file_format == "csv":
+        response = Response(table_as_csv(table), mimetype="text/csv")
+    else:
+        response = jsonify(table_as_json(table))
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}.{file_format}"'
+    return response

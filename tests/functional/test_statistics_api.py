@@ -1,0 +1,190 @@
+"""GET /api/v1/statistics: tokens, formats, refusals, audit, and conformance to its OpenAPI."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
+
+from app.api.openapi import build_openapi
+from app.api.tokens import create_token
+from app.codebook import current_codebook
+from app.extensions import db
+from app.models import AuditEvent
+from app.research.exports import EXPORT_TAG
+from tests.functional.test_partner_api import (
+    ANNOTATIONS,
+    VALIDATED,
+    assert_json_error,
+    keywords,
+    schema_errors,
+)
+from tests.integration.test_statistics import counted_incident
+
+STATISTICS = "/api/v1/statistics"
+
+
+def today() -> dt.date:
+    return dt.datetime.now(dt.UTC).date()
+
+
+@pytest.fixture
+def researcher_token(intake_app: Flask) -> str:
+    with intake_app.test_request_context():
+        _token, text = create_token("Institut", ["statistics"], today=today())
+        for _ in range(7):
+            counted_incident(coded_land="be", day=dt.date(2025, 6, 1))
+        for _ in range(2):
+            counted_incident(coded_land="hb", day=dt.date(2025, 6, 1))
+        for _ in range(9):
+            counted_incident(coded_land="nw", day=dt.date(2026, 2, 1), types=("threat",))
+        db.session.commit()
+    return text
+
+
+def fetch(client: FlaskClient, token: str | None, **parameters: str) -> Any:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return client.get(STATISTICS, query_string=parameters, headers=headers)
+
+
+def test_tokens_without_the_statistics_scope_are_refused(
+    intake_app: Flask, researcher_token: str
+) -> None:
+    client = intake_app.test_client()
+    with intake_app.app_context():
+        _t, submit_only = create_token("Beratung", ["submit"], today=today())
+        expired, expired_text = create_token("Alt", ["statistics"], today=today())
+        expired.expires_on = today()
+        revoked, revoked_text = create_token("Weg", ["statistics"], today=today())
+        revoked.revoked_on = today()
+        db.session.commit()
+    for token in (None, "mp_" + "A" * 43, submit_only, expired_text, revoked_text):
+        response = fetch(client, token, rows="land")
+        assert_json_error(response, 401, "unauthorized")
+        assert response.headers["WWW-Authenticate"] == "Bearer"
+    assert fetch(client, researcher_token, rows="land").status_code == 200
+
+
+def test_a_table_as_json_and_csv_with_an_audit_event_each(
+    intake_app: Flask, researcher_token: str
+) -> None:
+    client = intake_app.test_client()
+    answer = fetch(client, researcher_token, rows="land", columns="period")
+    assert answer.status_code == 200
+    assert answer.headers["Cache-Control"] == "no-store"
+    table = answer.get_json()
+    cells = {(cell["row"], cell["column"]): cell["count"] for cell in table["cells"]}
+    reasons = {(cell["row"], cell["column"]): cell["suppressed"] for cell in table["cells"]}
+    assert reasons[("hb", "2025")] == "primary"  # two incidents: withheld
+    assert reasons[("be", "2025")] == "complementary"  # 2025's total minus it would be 2
+    assert cells[("nw", "2026")] == 9
+    assert cells[("_total", "_total")] == 18
+    assert table["codebook_versions"] == [current_codebook().version]
+    assert table["verification"] == ["verified"]
+    assert not [n for n in cells.values() if n is not None and 0 < n < table["k"]]
+    text = fetch(client, researcher_token, rows="land", format="csv", lang="en")
+    assert text.status_code == 200
+    assert text.mimetype == "text/csv"
+    assert "attachment" in text.headers["Content-Disposition"]
+    lines = list(csv.DictReader(io.StringIO(text.get_data(as_text=True))))
+    by_land = {line["land"]: line for line in lines}
+    assert by_land["nw"]["count"] == "9"
+    assert by_land["be"]["suppressed"] == "complementary"  # the smallest other count
+    assert by_land["hb"]["count"] == ""
+    assert by_land["hb"]["suppressed"] == "primary"
+    assert by_land["nw"]["land_label"] == "North Rhine-Westphalia"
+    assert {line["codebook_versions"] for line in lines} == {current_codebook().version}
+    with intake_app.app_context():
+        events = db.session.scalars(select(AuditEvent).where(AuditEvent.tag == EXPORT_TAG)).all()
+        assert [event.details["format"] for event in events] == ["json", "csv"]
+        assert events[-1].target_type == "api_token"
+        assert events[-1].details["query"]["rows"] == "land"
+
+
+def test_parameters_that_are_not_understood_are_named(
+    intake_app: Flask, researcher_token: str
+) -> None:
+    client = intake_app.test_client()
+    unknown = assert_json_error(fetch(client, researcher_token, colour="red"), 400, "bad_request")
+    assert unknown["unknown_fields"] == ["colour"]
+    wrong = assert_json_error(fetch(client, researcher_token, rows="colour"), 400, "bad_request")
+    assert wrong["parameter"] == "rows"
+    assert_json_error(fetch(client, researcher_token, format="xlsx"), 400, "bad_request")
+    assert_json_error(fetch(client, researcher_token, lang="fr"), 400, "bad_request")
+
+
+# --- Conformance to the OpenAPI document ----------------------------------------------------
+
+
+def _document() -> dict[str, Any]:
+    return build_openapi(current_codebook())
+
+
+def test_the_statistics_operation_uses_only_checked_keywords() -> None:
+    document = _document()
+    operation = document["paths"][STATISTICS]["get"]
+    schemas = [parameter["schema"] for parameter in operation["parameters"]]
+    schemas.append(document["components"]["schemas"]["StatisticsTable"])
+    assert keywords(schemas) <= VALIDATED | ANNOTATIONS
+    assert {"200", "400", "401"} <= set(operation["responses"])
+
+
+def _value_for(schema: dict[str, Any]) -> st.SearchStrategy[str]:
+    """Values a client may send for a parameter, read from its schema."""
+    if "enum" in schema:
+        return st.sampled_from(schema["enum"])
+    pattern = schema["pattern"]
+    if pattern.startswith("^[0-9]{4}"):  # a month
+        return st.builds(lambda y, m: f"{y}-{m:02d}", st.integers(2023, 2026), st.integers(1, 12))
+    codes = pattern.removeprefix("^(").split(")")[0].split("|")
+    return st.lists(st.sampled_from(codes), min_size=1, max_size=3).map(",".join)
+
+
+def _queries() -> st.SearchStrategy[dict[str, str]]:
+    parameters = _document()["paths"][STATISTICS]["get"]["parameters"]
+    optional = {p["name"]: st.one_of(st.none(), _value_for(p["schema"])) for p in parameters}
+    return st.fixed_dictionaries(optional).map(
+        lambda chosen: {name: value for name, value in chosen.items() if value is not None}
+    )
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(query=_queries())
+def test_every_answer_conforms_to_the_document(
+    intake_app: Flask, researcher_token: str, query: dict[str, str]
+) -> None:
+    """Like schemathesis: requests drawn from the document's own parameter schemas; a request
+    the schemas allow gets 200 with a table its schema accepts, or a 400 Error for the rules no
+    schema can say (rows equal to columns, ``to`` before ``from``)."""
+    document = _document()
+    response = fetch(intake_app.test_client(), researcher_token, **query)
+    schemas = document["components"]["schemas"]
+    impossible = query.get("rows", "period") == query.get("columns") or (
+        "from" in query and "to" in query and query["from"] > query["to"]
+    )
+    if impossible:
+        assert response.status_code == 400
+        assert schema_errors(response.get_json(), schemas["Error"], document) == []
+        return
+    assert response.status_code == 200, response.get_data(as_text=True)
+    if query.get("format") == "csv":
+        assert response.mimetype == "text/csv"
+        return
+    table = response.get_json()
+    assert schema_errors(table, schemas["StatisticsTable"], document) == []
+    counts = [cell["count"] for cell in table["cells"] if cell["count"] is not None]
+    assert not [n for n in counts if 0 < n < table["k"]]
+    json.dumps(table)
