@@ -123,6 +123,8 @@ def register_errorhandlers(app: Flask) -> None:
 def register_commands(app: Flask) -> None:
     from app import cli
     from app.moderation.cli import users_cli
+    from app.research.demo_cli import demo_cli
 
     cli.init_app(app)
     app.cli.add_command(users_cli)
+    app.cli.add_command(demo_cli)
