@@ -1,6 +1,6 @@
 """Run every benchmark: `python -m bench` (or `make bench`)."""
 
-from bench import pages, queue, sealing
+from bench import pages, queue, sealing, statistics
 
 if __name__ == "__main__":
     pages.main()
@@ -8,3 +8,5 @@ if __name__ == "__main__":
     sealing.main()
     print()
     queue.main()
+    print()
+    statistics.main()

@@ -134,8 +134,12 @@ def _choice(args: Mapping[str, str], name: str, default: str, allowed: Sequence[
     value = args.get(name, default) or default
     if value not in allowed:
         raise InvalidStatisticsQuery(
-            name, _("„%(name)s“ muss einer dieser Werte sein: %(allowed)s.", name=name,
-                    allowed=", ".join(allowed))  # fmt: skip
+            name,
+            _(
+                "„%(name)s“ muss einer dieser Werte sein: %(allowed)s.",
+                name=name,
+                allowed=", ".join(allowed),
+            ),
         )
     return value
 
@@ -194,8 +198,12 @@ def parse_query(args: Mapping[str, str], codebook: Codebook | None = None) -> St
         unknown = set(codes) - set(dimension_codes(name, codebook))
         if unknown or len(codes) > MAX_CODES_PER_FILTER:
             raise InvalidStatisticsQuery(
-                name, _("Unbekannter Wert für „%(name)s“: %(value)s.", name=name,
-                        value=", ".join(sorted(unknown)[:3]))  # fmt: skip
+                name,
+                _(
+                    "Unbekannter Wert für „%(name)s“: %(value)s.",
+                    name=name,
+                    value=", ".join(sorted(unknown)[:3]),
+                ),
             )
         if name != "verification":
             filters[name] = codes

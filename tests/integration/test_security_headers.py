@@ -16,7 +16,7 @@ def every_url(app: Flask) -> list[str]:
     """One concrete URL per rule in the URL map, so a new route is covered automatically."""
     samples: dict[str, Any] = {
         "lang": "de", "filename": "css/site.css", "token": "x", "user_id": 1,
-        "incident_id": 1, "position": 0,
+        "incident_id": 1, "position": 0, "file_format": "csv",
     }  # fmt: skip
     urls = []
     for rule in app.url_map.iter_rules():
