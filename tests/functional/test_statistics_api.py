@@ -188,3 +188,17 @@ def test_every_answer_conforms_to_the_document(
     counts = [cell["count"] for cell in table["cells"] if cell["count"] is not None]
     assert not [n for n in counts if 0 < n < table["k"]]
     json.dumps(table)
+
+
+def test_a_statistics_token_from_the_command_line_reads_tables(intake_app: Flask) -> None:
+    result = intake_app.test_cli_runner().invoke(
+        args=["tokens", "create", "--scope", "statistics", "--name", "Institut"]
+    )
+    assert result.exit_code == 0, result.output
+    token = result.output.strip().splitlines()[-1]
+    assert token.startswith("mp_")
+    client = intake_app.test_client()
+    assert fetch(client, token, rows="land").status_code == 200
+    # The same token cannot send reports: scopes are separate.
+    assert client.post("/api/v1/reports", headers={"Authorization": f"Bearer {token}"},
+                       json={}).status_code == 401  # fmt: skip

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
 
 import pytest
 from flask import Flask
@@ -16,7 +15,7 @@ from tests.pages import is_on_site, linked_urls, visible_text
 
 
 @pytest.fixture
-def counted(db_app: Flask) -> Iterator[FlaskClient]:
+def counted(db_app: Flask) -> FlaskClient:
     with db_app.test_request_context():
         this_month = dt.date.today().replace(day=1)
         many(40, day=dt.date(this_month.year - 1, 6, 3), coded_land="nw")
