@@ -8,7 +8,7 @@ coded record can outlive the personal data.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -81,6 +81,35 @@ def code_incident(answers: Answers, codebook: Codebook, *, today: dt.date, sourc
     return incident
 
 
+def store_sealed_report(
+    texts: Mapping[str, str],
+    evidence: Sequence[Evidence],
+    *,
+    codebook: Codebook,
+    receipt: ReceiptCode,
+    submitted_on: dt.date,
+    receipt_secret: bytes,
+) -> Report:
+    """Add a report whose ``texts`` and ``evidence`` are sealed to the current organisation key.
+
+    Raises:
+        KeysNotInitialised: before ``flask keys init``.
+    """
+    org_key = sealing_key()
+    report = Report(
+        receipt_lookup=receipt_lookup(receipt, receipt_secret),
+        submitted_on=submitted_on,
+        org_key_id=org_key.id,
+        receipt_salt=new_receipt_salt(),
+        codebook_version=codebook.version,
+        codebook_hash=codebook.hash,
+    )
+    db.session.add(report)
+    db.session.flush()  # the id is part of every sealed field's associated data
+    seal_report(report, texts, evidence, load_public_key(org_key.public_key), receipt)
+    return report
+
+
 def submit_report(
     answers: Answers,
     evidence: Sequence[Evidence],
@@ -100,18 +129,14 @@ def submit_report(
     Raises:
         KeysNotInitialised: before ``flask keys init``.
     """
-    org_key = sealing_key()
-    report = Report(
-        receipt_lookup=receipt_lookup(receipt, receipt_secret),
+    report = store_sealed_report(
+        answers.texts,
+        evidence,
+        codebook=codebook,
+        receipt=receipt,
         submitted_on=today,
-        org_key_id=org_key.id,
-        receipt_salt=new_receipt_salt(),
-        codebook_version=codebook.version,
-        codebook_hash=codebook.hash,
+        receipt_secret=receipt_secret,
     )
-    db.session.add(report)
-    db.session.flush()  # the id is part of every sealed field's associated data
-    seal_report(report, answers.texts, evidence, load_public_key(org_key.public_key), receipt)
     incident = code_incident(answers, codebook, today=today, source=source)
     incident.report_id = report.id
     db.session.add(incident)

@@ -33,13 +33,12 @@ from sqlalchemy import Table, func, insert, select, text
 
 from app.audit import record_event
 from app.codebook import Codebook, current_codebook
-from app.crypto.keyring import keys_initialised, sealing_key
-from app.crypto.keys import load_public_key
-from app.crypto.receipts import new_receipt_code, new_receipt_salt, receipt_lookup
-from app.crypto.reports import seal_report
+from app.crypto.keyring import keys_initialised
+from app.crypto.receipts import new_receipt_code
 from app.extensions import db
 from app.intake.answers import month_end
-from app.models import CaseCode, Incident, IncidentCode, OrgKey, Report
+from app.intake.services import store_sealed_report
+from app.models import CaseCode, Incident, IncidentCode
 from app.models.incident import (
     CLOSED,
     IN_REVIEW,
@@ -418,27 +417,19 @@ def refuse_in_production() -> None:
         )
 
 
-def _sealed_report(
-    reported_on: dt.date, codebook: Codebook, org_key: OrgKey, receipt_secret: bytes
-) -> int:
+def _sealed_report(reported_on: dt.date, codebook: Codebook, receipt_secret: bytes) -> int:
     """A report with placeholder text, sealed as the form seals it; returns its id.
 
     The receipt code is thrown away: nobody can follow the report up, but staff can open it.
     """
-    receipt = new_receipt_code()
-    report = Report(
-        receipt_lookup=receipt_lookup(receipt, receipt_secret),
+    report = store_sealed_report(
+        {"description": PLACEHOLDER},
+        [],
+        codebook=codebook,
+        receipt=new_receipt_code(),
         submitted_on=reported_on,
-        org_key_id=org_key.id,
-        receipt_salt=new_receipt_salt(),
-        codebook_version=codebook.version,
-        codebook_hash=codebook.hash,
+        receipt_secret=receipt_secret,
     )
-    db.session.add(report)
-    db.session.flush()  # the id is part of every sealed field's associated data
-    seal_report(report, {"description": PLACEHOLDER}, [], load_public_key(org_key.public_key),
-                receipt)  # fmt: skip
-    db.session.flush()
     return report.id
 
 
@@ -539,8 +530,7 @@ def generate_demo_incidents(
     receipt_secret = str(current_app.config["RECEIPT_SECRET"]).encode()
     rng = random.Random(seed)  # noqa: S311 - demo data, nothing secret is drawn from it
     generator = _Generator(rng, codebook, today)
-    org_key = sealing_key() if keys_initialised() else None
-    keys = org_key is not None
+    keys = keys_initialised()
     opened_from = count - math.ceil(count * OPEN_SHARE)
     unclosed_from = max(0, opened_from - math.ceil(count * UNCLOSED_SHARE))
     reports_from = count - min(MAX_REPORTS, count - unclosed_from) if keys else count
@@ -556,10 +546,8 @@ def generate_demo_incidents(
             else:
                 stage = "closed"
             incident, reporter, moderators = generator.rows(first_id + position, reported_on, stage)
-            if org_key is not None and position >= reports_from:
-                incident["report_id"] = _sealed_report(
-                    reported_on, codebook, org_key, receipt_secret
-                )
+            if keys and position >= reports_from:
+                incident["report_id"] = _sealed_report(reported_on, codebook, receipt_secret)
             batch.add(incident, reporter, moderators)
             if len(batch.incidents) >= batch_size:
                 uncommitted += batch.insert()
