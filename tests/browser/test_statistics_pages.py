@@ -14,6 +14,7 @@ from playwright.sync_api import Page
 from app import create_app
 from app.extensions import db
 from app.models.user import RESEARCHER
+from app.research.demo import generate_demo_incidents
 from tests.browser.conftest import DESKTOP, PHONE, PageFactory, serving
 from tests.browser.test_public_pages import (
     OVERFLOWING_ELEMENTS_JS,
@@ -28,7 +29,8 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def statistics_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Staff]]:
-    """A migrated app with a few years of verified incidents and a researcher account."""
+    """A migrated app with demo data (as `flask demo generate` makes it), a few small groups
+    that must be withheld, and a researcher account."""
     app = create_app(
         {
             "ENV_NAME": "testing",
@@ -41,6 +43,7 @@ def statistics_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tupl
     today = dt.date.today()
     with app.test_request_context():
         flask_migrate.upgrade()
+        generate_demo_incidents(3000, today=today, seed=3)
         for back, (land, count) in enumerate([("be", 30), ("nw", 24), ("by", 17), ("sn", 6)]):
             day = dt.date(today.year - back % 2, max(1, today.month - back), 3)
             many(count, day=day, coded_land=land)
