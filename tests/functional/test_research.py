@@ -87,3 +87,9 @@ def test_downloads_are_protected_escaped_and_audited(
         events = db.session.scalars(select(AuditEvent).where(AuditEvent.tag == EXPORT_TAG)).all()
         assert [event.details["format"] for event in events] == ["csv", "json"]
         assert all(event.actor_id is not None for event in events)
+
+
+def test_the_table_says_which_decisions_it_counts(researcher: FlaskClient) -> None:
+    html = researcher.get("/research/?rows=land&verification=verified,not_verifiable")
+    text = html.get_data(as_text=True)
+    assert "Gezählt: vom Moderationsteam bestätigt, plausibel, aber nicht überprüfbar." in text
