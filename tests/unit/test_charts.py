@@ -23,26 +23,10 @@ from app.research.charts import (
     column_chart,
     land_tile_grid,
 )
+from tests.unit.test_codebook import LAENDER
 
-LAND_CODES = "bw by be bb hb hh he mv ni nw rp sl sn st sh th".split()
-LAND_NAMES = {
-    "bw": "Baden-Württemberg",
-    "by": "Bayern",
-    "be": "Berlin",
-    "bb": "Brandenburg",
-    "hb": "Bremen",
-    "hh": "Hamburg",
-    "he": "Hessen",
-    "mv": "Mecklenburg-Vorpommern",
-    "ni": "Niedersachsen",
-    "nw": "Nordrhein-Westfalen",
-    "rp": "Rheinland-Pfalz",
-    "sl": "Saarland",
-    "sn": "Sachsen",
-    "st": "Sachsen-Anhalt",
-    "sh": "Schleswig-Holstein",
-    "th": "Thüringen",
-}
+LAND_NAMES = LAENDER  # the codebook test's list of the 16 Länder
+LAND_CODES = list(LAND_NAMES)
 NASTY = '<script>&"'
 SUPPRESSED = "< 5"
 
