@@ -18,14 +18,14 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from flask import Flask
-from sqlalchemy import extract, func, select
+from sqlalchemy import func, select
 
 from app.codebook import current_codebook
 from app.extensions import db
 from app.models import AuditEvent, Incident
 from app.research.charts import Bar
 from app.research.disclosure import TOTAL, ProtectedTable, protect_table
-from app.research.statistics import StatisticsQuery, counted_incidents
+from app.research.statistics import PERIOD, TYPE, StatisticsQuery, count_statement
 
 MONTHS: Final = tuple(f"{number:02d}" for number in range(1, 13))
 CACHE_KEY: Final = "meldeportal.public_statistics"
@@ -80,13 +80,7 @@ def protect_linked_tables(
 def count_public_statistics(*, k: int, today: dt.date) -> PublicStatistics:
     """Count and protect the public tables (reads every counted incident once)."""
     codebook = current_codebook()
-    year, month = extract("year", Incident.date_from), extract("month", Incident.date_from)
-    kind, land = Incident.coded_most_severe_type, Incident.coded_land
-    statement = (
-        select(year, month, kind, land, Incident.coded_codebook_version, func.count())
-        .where(*counted_incidents(StatisticsQuery()))
-        .group_by(year, month, kind, land, Incident.coded_codebook_version)
-    )
+    statement = count_statement(StatisticsQuery(), [PERIOD, TYPE, "land"])
     months: dict[tuple[str, str], int] = defaultdict(int)
     kinds: dict[tuple[str, str], int] = defaultdict(int)
     lands: dict[tuple[str, str], int] = defaultdict(int)

@@ -280,7 +280,12 @@ def _period_code(year: int, month: int, granularity: str) -> str:
     return f"{year:04d}-{month:02d}"
 
 
-def _statement(query: StatisticsQuery, dimensions: Sequence[str]) -> Select[Any]:
+def count_statement(query: StatisticsQuery, dimensions: Sequence[str]) -> Select[Any]:
+    """SELECT the counted incidents of ``query`` grouped by ``dimensions``.
+
+    Each row holds, in order: per dimension its code (the period as year and month), then the
+    codebook version the incidents were coded with, then the count.
+    """
     selected: list[Any] = []
     for dimension in dimensions:
         if dimension == PERIOD:
@@ -314,7 +319,7 @@ def count_cells(
     dimensions = [query.rows] + ([query.columns] if query.columns else [])
     counts: dict[tuple[str, str], int] = defaultdict(int)
     versions: set[str] = set()
-    for found in db.session.execute(_statement(query, dimensions)):
+    for found in db.session.execute(count_statement(query, dimensions)):
         values = list(found)
         count, version = int(values.pop()), values.pop()
         key: list[str] = []
