@@ -359,7 +359,8 @@ def period_codes(
     return tuple(codes)
 
 
-def _label(dimension: str, code: str, codebook: Codebook, lang: str) -> str:
+def category_label(dimension: str, code: str, codebook: Codebook, lang: str) -> str:
+    """The label people read for ``code`` of ``dimension`` (not the period: its code is shown)."""
     if code == NOT_STATED:
         return str(_("nicht angegeben") if dimension != "town" else _("andere Orte"))
     if dimension == "verification":
@@ -373,7 +374,7 @@ def _label(dimension: str, code: str, codebook: Codebook, lang: str) -> str:
 def _categories(
     dimension: str, codes: Sequence[str], codebook: Codebook, lang: str
 ) -> tuple[Category, ...]:
-    return tuple(Category(code, _label(dimension, code, codebook, lang)) for code in codes)
+    return tuple(Category(code, category_label(dimension, code, codebook, lang)) for code in codes)
 
 
 def build_table(

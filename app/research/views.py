@@ -23,6 +23,7 @@ from app.research.statistics import (
     InvalidStatisticsQuery,
     StatisticsTable,
     build_table,
+    category_label,
     dimension_codes,
     parse_query,
 )
@@ -57,15 +58,16 @@ def _table(args: dict[str, str]) -> StatisticsTable:
 @requires_role(*STAFF)
 def tables() -> Any:
     args = query_arguments(request.args)
+    codebook = current_codebook()
     context: dict[str, Any] = {
         "args": args,
         "chosen": {name: set(value.split(",")) for name, value in args.items()},
         "dimensions": DIMENSIONS,
         "filters": FILTERS,
         "granularities": GRANULARITIES,
-        "codebook": current_codebook(),
+        "codebook": codebook,
         "dimension_codes": dimension_codes,
-        "lang": g.lang,
+        "code_label": lambda dimension, code: category_label(dimension, code, codebook, g.lang),
     }
     if "rows" not in args:
         return render_template("research/tables.html", table=None, **context)
