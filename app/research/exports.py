@@ -33,14 +33,14 @@ def table_lines(table: StatisticsTable) -> Iterator[dict[str, Any]]:
     """One dict per published cell (totals included), in row and column order."""
     total = _("Insgesamt")
     rows = [*((row.code, row.label) for row in table.rows), (TOTAL, total)]
+    # A two-dimensional query keeps its column fields even when no column has a category yet
+    # (periods with no incident counted): the CSV header and the JSON schema promise them.
     columns = [*((column.code, column.label) for column in table.columns), (TOTAL, total)]
-    if not table.columns:
-        columns = [(TOTAL, total)]
     for row_code, row_label in rows:
         for column_code, column_label in columns:
             key = (row_code, column_code)
             line: dict[str, Any] = {"row": row_code, "row_label": row_label}
-            if table.columns:
+            if table.query.columns:
                 line |= {"column": column_code, "column_label": column_label}
             line |= {
                 "count": table.protected.values[key],

@@ -202,3 +202,18 @@ def test_a_statistics_token_from_the_command_line_reads_tables(intake_app: Flask
     # The same token cannot send reports: scopes are separate.
     assert client.post("/api/v1/reports", headers={"Authorization": f"Bearer {token}"},
                        json={}).status_code == 401  # fmt: skip
+
+
+def test_a_table_whose_periods_are_all_empty_keeps_its_column_fields(
+    intake_app: Flask, researcher_token: str
+) -> None:
+    """Found by the conformance test: no incident under the filter, so no period columns."""
+    client = intake_app.test_client()
+    query = {"rows": "type", "columns": "period", "age_band": "under_18"}
+    text = fetch(client, researcher_token, **query, format="csv")
+    assert text.status_code == 200
+    header = text.get_data(as_text=True).splitlines()[0].split(",")
+    assert header[:4] == ["type", "type_label", "period", "period_label"]
+    table = fetch(client, researcher_token, **query).get_json()
+    assert table["columns"]["categories"] == []
+    assert {cell["column"] for cell in table["cells"]} == {"_total"}
