@@ -58,6 +58,12 @@ SECURITY_HEADERS = {
 HSTS = "max-age=63072000; includeSubDomains"
 
 
+def forbid_caching(response: Response) -> Response:
+    """``Cache-Control: no-store``, for blueprints whose pages hold what no cache may keep."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def add_security_headers(response: Response) -> Response:
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)

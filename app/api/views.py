@@ -29,6 +29,7 @@ from app.notifications import NEW_REPORT, queue_notification
 from app.research.exports import FORMATS, record_export
 from app.research.statistics import FILTERS, InvalidStatisticsQuery, build_table, parse_query
 from app.research.views import export_response
+from app.security import forbid_caching
 
 # The longest valid report (about 16,000 characters of free text), every character escaped as
 # a JSON surrogate pair, stays under 200 KiB: a larger body is not a report.
@@ -113,11 +114,8 @@ def limit_body_size() -> None:
     request.max_content_length = MAX_BODY_BYTES
 
 
-@bp.after_request
-def forbid_caching(response: Response) -> Response:
-    # Receipt codes and tokens must not stay in a proxy's or client library's cache.
-    response.headers["Cache-Control"] = "no-store"
-    return response
+# Receipt codes and tokens must not stay in a proxy's or client library's cache.
+bp.after_request(forbid_caching)
 
 
 # --- Routes -------------------------------------------------------------------------------------

@@ -9,7 +9,6 @@ from functools import wraps
 from typing import Any
 
 from flask import (
-    Response,
     abort,
     current_app,
     g,
@@ -41,6 +40,7 @@ from app.intake.services import already_submitted, remember_submission, submit_r
 from app.intake.tokens import issue_form_token, read_form_token
 from app.models import Report
 from app.notifications import NEW_REPORT, REPORTER_ANSWERED, queue_notification
+from app.security import forbid_caching
 
 IMAGE_MESSAGES = {
     "too_large": _l("Das Bild „%(name)s“ ist größer als 10 MB."),
@@ -61,11 +61,8 @@ def _receipt_secret() -> bytes:
     return str(current_app.config["RECEIPT_SECRET"]).encode()
 
 
-@bp.after_request
-def forbid_caching(response: Response) -> Response:
-    # Nothing a reporter typed or received may stay in a browser or proxy cache.
-    response.headers["Cache-Control"] = "no-store"
-    return response
+# Nothing a reporter typed or received may stay in a browser or proxy cache.
+bp.after_request(forbid_caching)
 
 
 def _new_form() -> ReportFormBase:

@@ -408,7 +408,6 @@ def case_attachment(incident_id: int, position: int) -> Any:
     )
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = IMAGE_CSP
-    response.headers["Cache-Control"] = "no-store"
     return response
 
 

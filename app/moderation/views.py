@@ -19,14 +19,10 @@ from app.moderation import bp
 from app.moderation.accounts import AccountLocked, LoginRefused, authenticate, log_out_everywhere
 from app.moderation.forms import LoginForm
 from app.moderation.gate import gate, requires_role, staff_session, start_staff_session
+from app.security import forbid_caching
 
 bp.before_request(gate)
-
-
-@bp.after_request
-def forbid_caching(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"
-    return response
+bp.after_request(forbid_caching)
 
 
 def _unlock_keys(user_email: str, password: str) -> str | None:

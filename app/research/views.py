@@ -27,16 +27,12 @@ from app.research.statistics import (
     dimension_codes,
     parse_query,
 )
+from app.security import forbid_caching
 
 bp = Blueprint("research", __name__, url_prefix="/research")
 bp.before_request(gate)
+bp.after_request(forbid_caching)
 STAFF = (RESEARCHER, MODERATOR, ADMIN)
-
-
-@bp.after_request
-def forbid_caching(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 def query_arguments(args: MultiDict[str, str]) -> dict[str, str]:
