@@ -27,7 +27,12 @@ from app.intake.answers import Answers, InvalidAnswers, parse_answers
 from app.intake.services import submit_report
 from app.notifications import NEW_REPORT, queue_notification
 from app.research.exports import FORMATS, record_export
-from app.research.statistics import FILTERS, InvalidStatisticsQuery, build_table, parse_query
+from app.research.statistics import (
+    QUERY_PARAMETERS,
+    InvalidStatisticsQuery,
+    build_table,
+    parse_query,
+)
 from app.research.views import export_response
 from app.security import forbid_caching
 
@@ -156,10 +161,7 @@ def post_report() -> tuple[Response, int]:
     return jsonify(body), 201
 
 
-STATISTICS_PARAMETERS = frozenset(
-    {"rows", "columns", "period", "types", "verification", "from", "to", "format", "lang",
-     *FILTERS}
-)  # fmt: skip
+STATISTICS_PARAMETERS = QUERY_PARAMETERS | {"format", "lang"}
 
 
 @bp.get("/statistics")

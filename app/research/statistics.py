@@ -49,6 +49,10 @@ DIMENSIONS: Final = tuple(DIMENSION_QUESTIONS)
 # Filters take the codes of a dimension; the period is filtered by ``from``/``to`` instead.
 FILTERS: Final = tuple(name for name in DIMENSIONS if name != PERIOD)
 GRANULARITIES: Final = ("year", "quarter", "month")
+# Every URL parameter ``parse_query`` reads (filters take one dimension's codes each).
+QUERY_PARAMETERS: Final = frozenset(
+    {"rows", "columns", "period", "types", "verification", "from", "to", *FILTERS}
+)
 MOST_SEVERE, EVERY_TYPE = "most_severe", "every"
 TYPE_MODES: Final = (MOST_SEVERE, EVERY_TYPE)
 # Only the moderators' positive and undecided-but-plausible outcomes may be counted; "out of

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from app.api.openapi import build_openapi
 from app.api.tokens import create_token
+from app.api.views import STATISTICS_PARAMETERS
 from app.codebook import current_codebook
 from app.extensions import db
 from app.models import AuditEvent
@@ -136,6 +137,8 @@ def test_the_statistics_operation_uses_only_checked_keywords() -> None:
     schemas.append(document["components"]["schemas"]["StatisticsTable"])
     assert keywords(schemas) <= VALIDATED | ANNOTATIONS
     assert {"200", "400", "401"} <= set(operation["responses"])
+    names = {parameter["name"] for parameter in operation["parameters"]}
+    assert names == STATISTICS_PARAMETERS  # the document lists what the API reads
 
 
 def _value_for(schema: dict[str, Any]) -> st.SearchStrategy[str]:
