@@ -167,7 +167,6 @@ def statistics_parameters(codebook: Codebook) -> list[dict[str, Any]]:
             f"Count only these codes of `{name}` (comma-separated).",
         )
         for name in FILTERS
-        if name != "verification"
     ]  # fmt: skip
     return [
         _query_parameter("rows", {**dimension, "default": "period"}, "Dimension of the rows."),

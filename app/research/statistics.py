@@ -46,8 +46,9 @@ DIMENSION_QUESTIONS: Final[Mapping[str, str | None]] = {
     "verification": None,
 }
 DIMENSIONS: Final = tuple(DIMENSION_QUESTIONS)
-# Filters take the codes of a dimension; the period is filtered by ``from``/``to`` instead.
-FILTERS: Final = tuple(name for name in DIMENSIONS if name != PERIOD)
+# Filters take the codes of a dimension; the period is filtered by ``from``/``to`` and the
+# verification by its own parameter (which also says what is counted at all) instead.
+FILTERS: Final = tuple(name for name in DIMENSIONS if name not in (PERIOD, "verification"))
 GRANULARITIES: Final = ("year", "quarter", "month")
 # Every URL parameter ``parse_query`` reads (filters take one dimension's codes each).
 QUERY_PARAMETERS: Final = frozenset(
@@ -209,8 +210,7 @@ def parse_query(args: Mapping[str, str], codebook: Codebook | None = None) -> St
                     value=", ".join(sorted(unknown)[:3]),
                 ),
             )
-        if name != "verification":
-            filters[name] = codes
+        filters[name] = codes
     first_month, last_month = _month(args, "from"), _month(args, "to")
     if first_month and last_month and first_month > last_month:
         raise InvalidStatisticsQuery("to", _("„to“ liegt vor „from“."))

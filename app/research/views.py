@@ -19,7 +19,6 @@ from app.research.exports import record_export, table_as_csv, table_as_json
 from app.research.statistics import (
     DIMENSIONS,
     FILTERS,
-    GRANULARITIES,
     InvalidStatisticsQuery,
     StatisticsTable,
     build_table,
@@ -60,7 +59,6 @@ def tables() -> Any:
         "chosen": {name: set(value.split(",")) for name, value in args.items()},
         "dimensions": DIMENSIONS,
         "filters": FILTERS,
-        "granularities": GRANULARITIES,
         "codebook": codebook,
         "dimension_codes": dimension_codes,
         "code_label": lambda dimension, code: category_label(dimension, code, codebook, g.lang),
