@@ -312,17 +312,21 @@ def _code_of(dimension: str, value: Any) -> str:
     return str(value)
 
 
-def count_cells(
-    query: StatisticsQuery,
-) -> tuple[dict[tuple[str, str], int], tuple[str, ...]]:
-    """The raw counts of the query's table, keyed (row code, column code or TOTAL).
+@dataclass(frozen=True)
+class CountedCells:
+    """The raw counts of a table: never show these before ``protect_table``."""
 
-    Returns:
-        The counts (no protection yet — never show these) and the codebook versions met.
-    """
+    counts: dict[tuple[str, str], int]  # keyed (row code, column code or TOTAL)
+    codebook_versions: tuple[str, ...]  # the versions the counted incidents were coded with
+    first_month: str | None  # the earliest month counted ("YYYY-MM"), None if nothing was
+
+
+def count_cells(query: StatisticsQuery) -> CountedCells:
+    """The raw counts of the query's table (see ``CountedCells``)."""
     dimensions = [query.rows] + ([query.columns] if query.columns else [])
     counts: dict[tuple[str, str], int] = defaultdict(int)
     versions: set[str] = set()
+    months: set[str] = set()
     for found in db.session.execute(count_statement(query, dimensions)):
         values = list(found)
         count, version = int(values.pop()), values.pop()
@@ -331,12 +335,13 @@ def count_cells(
             if dimension == PERIOD:
                 year, month = int(values.pop(0)), int(values.pop(0))
                 key.append(_period_code(year, month, query.granularity))
+                months.add(f"{year:04d}-{month:02d}")
             else:
                 key.append(_code_of(dimension, values.pop(0)))
         counts[(key[0], key[1] if len(key) > 1 else TOTAL)] += count
         if version:
             versions.add(str(version))
-    return dict(counts), tuple(sorted(versions))
+    return CountedCells(dict(counts), tuple(sorted(versions)), min(months, default=None))
 
 
 def _month_code(day: dt.date) -> str:
@@ -344,12 +349,12 @@ def _month_code(day: dt.date) -> str:
 
 
 def period_codes(
-    query: StatisticsQuery, seen_months: Sequence[str], today: dt.date
+    query: StatisticsQuery, first_counted: str | None, today: dt.date
 ) -> tuple[str, ...]:
     """Every period from the first asked-for (or counted) month to the last, gaps included:
     a month without incidents is a published 0, not a missing row. Never past ``today``."""
     this_month = _month_code(today)
-    first = query.first_month or (min(seen_months) if seen_months else None)
+    first = query.first_month or first_counted
     last = min(query.last_month or this_month, this_month)
     if first is None or last < first:
         return ()
@@ -386,36 +391,24 @@ def build_table(
 ) -> StatisticsTable:
     """Count and protect the table ``query`` asks for. Only the result may be shown."""
     codebook = current_codebook()
-    counts, versions = count_cells(query)
+    counted = count_cells(query)
 
-    def codes(dimension: str, position: int) -> tuple[str, ...]:
-        if dimension != PERIOD:
-            return dimension_codes(dimension, codebook)
-        seen = {key[position] for key in counts}
-        months = sorted(_month_of(code) for code in seen)
-        return period_codes(query, months, today)
+    def codes(dimension: str) -> tuple[str, ...]:
+        if dimension == PERIOD:
+            return period_codes(query, counted.first_month, today)
+        return dimension_codes(dimension, codebook)
 
-    rows = codes(query.rows, 0)
-    columns = codes(query.columns, 1) if query.columns else ()
+    rows = codes(query.rows)
+    columns = codes(query.columns) if query.columns else ()
     # Counts outside the listed categories cannot happen for codes (the codebook lists them
     # all) but can for periods in the future; they are dropped rather than published.
-    kept = {key: n for key, n in counts.items()
+    kept = {key: n for key, n in counted.counts.items()
             if key[0] in rows and (key[1] in columns if columns else key[1] == TOTAL)}  # fmt: skip
     return StatisticsTable(
         query=query,
         rows=_categories(query.rows, rows, codebook, lang),
         columns=_categories(query.columns, columns, codebook, lang) if query.columns else (),
         protected=protect_table(kept, rows, columns, k),
-        codebook_versions=versions,
+        codebook_versions=counted.codebook_versions,
         made_on=today,
     )
-
-
-def _month_of(period: str) -> str:
-    """A month inside a period code ("2025" → "2025-01", "2025-Q3" → "2025-07")."""
-    if len(period) == 4:
-        return period + "-01"
-    if "-Q" in period:
-        year, quarter = period.split("-Q")
-        return f"{year}-{(int(quarter) - 1) * 3 + 1:02d}"
-    return period
