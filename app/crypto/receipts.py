@@ -51,7 +51,7 @@ def new_receipt_code() -> ReceiptCode:
 
 
 def parse_receipt_code(text: str) -> ReceiptCode:
-    """Read a typed code, forgiving spaces, dashes, case and look-alike letters.
+    """Read a typed code, forgiving separators, case, width and look-alikes (``codes.normalise``).
 
     Raises:
         codes.CodeFormatError: when it cannot be a receipt code.

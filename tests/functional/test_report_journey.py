@@ -139,6 +139,30 @@ def test_a_wrong_code_gets_one_answer_whatever_it_is(browser_like: FlaskClient) 
     assert len(answers) == 1  # never a hint whether a code exists
 
 
+FULL_WIDTH = {ord(char): ord(char) + 0xFEE0 for char in "0123456789ABCDEFGHJKMNPQRSTVWXYZ"}
+
+
+def test_a_code_typed_as_phones_and_word_processors_type_it_finds_the_report(
+    intake_app: Flask,
+) -> None:
+    code = receipt_code(post_report(intake_app.test_client(), report_form_data()))
+    groups = code.split("-")
+    typings = [
+        "\u2212".join(group.translate(FULL_WIDTH) for group in groups),  # minus, full width
+        "\u3000".join(groups).lower().translate(FULL_WIDTH),  # ideographic space
+        "/".join(groups),
+        ", ".join(groups),
+        "\u200b".join(code.replace("-", "")),  # a zero-width space after every symbol
+        code.replace("-", "\u2011").replace("0", "О").replace("A", "а"),  # Cyrillic О and а
+    ]
+    for typed in typings:
+        client = intake_app.test_client()
+        csrf = hidden_value(client.get("/de/report/status").get_data(as_text=True), "csrf_token")
+        opened = client.post("/de/report/status", data={"csrf_token": csrf, "code": typed})
+        assert opened.status_code == 303, ascii(typed)
+        assert "Eingegangen" in client.get("/de/report/status").get_data(as_text=True)
+
+
 def test_status_needs_the_session_and_forgets_it_when_idle(intake_app: Flask) -> None:
     client = intake_app.test_client()
     code = receipt_code(post_report(client, report_form_data()))

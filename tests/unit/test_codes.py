@@ -30,10 +30,37 @@ CONTEXT = "mailbox:42"
 SECRET = b"mailbox key, 32 bytes long......"
 DISPLAY_FORMAT = re.compile(r"[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){4}")
 
-# Look-alikes a person may type for a symbol; every one must read as that symbol.
-LOOK_ALIKES = {"0": ["O", "o"], "1": ["I", "i", "L", "l"]}
-# Separators a person (or a copy from a web page or PDF) may put between symbols.
-SEPARATORS = [" ", "  ", "-", "\u00a0", "\t", "\n", " - "]
+# Look-alikes a person may type for a symbol; every one must read as that symbol. Cyrillic and
+# Greek letters come from a phone whose keyboard is set to that script, in either case.
+LOOK_ALIKES = {
+    "0": ["O", "o", "О", "о", "Ο", "ο", "０"],  # Latin, Cyrillic, Greek O; full-width zero
+    "1": ["I", "i", "L", "l", "ı", "İ", "І", "і", "Ι", "ι", "１"],  # Turkish ı İ; Cyrillic, Greek
+    "3": ["٣", "۳", "３", "③"],  # Arabic-Indic and Persian digits, full-width, circled
+    "A": ["А", "а", "Α", "α", "Ａ", "ａ"],
+    "B": ["В", "в", "Β", "β"],
+    "C": ["С", "с"],
+    "E": ["Е", "е", "Ε", "ε"],
+    "H": ["Н", "н", "Η", "η"],
+    "J": ["Ј", "ј"],
+    "K": ["К", "к", "Κ", "κ"],
+    "M": ["М", "м", "Μ", "μ"],
+    "N": ["Ν", "ν"],
+    "P": ["Р", "р", "Ρ", "ρ"],
+    "Q": ["Ԛ", "ԛ"],
+    "S": ["Ѕ", "ѕ"],
+    "T": ["Т", "т", "Τ", "τ"],
+    "W": ["Ԝ", "ԝ"],
+    "X": ["Х", "х", "Χ", "χ", "Ｘ"],
+    "Y": ["У", "у", "Ү", "ү", "Υ", "υ"],
+    "Z": ["Ζ", "ζ"],
+}
+# Separators a person (or a copy from a web page, PDF or chat) may put between symbols: spaces
+# of every width, dashes and the minus sign, punctuation, and invisible format characters.
+SEPARATORS = [
+    " ", "  ", "-", "\u00a0", "\t", "\n", " - ", "\u2212", "\u200b", "/", ",", "\u3000", ".",
+    "_", "\u2011", "\u2013", "\u2014", "\u202f", "\u2009", "\ufe63", "\uff0d", "\u30fc",
+    "\u200e", "\u200f", "\u2060", "\ufeff", "\u00ad", "\u3001", "\u060c", "|", ":", "·",
+]  # fmt: skip
 
 CODES = st.text(alphabet=codes.ALPHABET, min_size=RECEIPT_CHARACTERS, max_size=RECEIPT_CHARACTERS)
 
@@ -142,9 +169,18 @@ def test_parse_reads_typical_typing(typed: str, expected: str) -> None:
         "ABCD-EFGH-JKMN-PQRS-TVWü",
         "ABCD-EFGH-JKMN-PQRS-TVWU",  # U is not Crockford, not even as a look-alike
         "ABCD-EFGH-JKMN-PQRS-TVW/",
-        "ABCD-EFGH-JKMN-PQRS-TVW٣",  # a digit, but not an ASCII one
-        "ABCD-EFGH-JKMN-PQRS-TVWＸ",  # full-width X
         "ABCD-EFGH-JKMN-PQRS-TVW\x00",
+        "ABCD-EFGH-JKMN-PQRS-TVW\u2212",  # the minus separates; 19 symbols are left
+        "ABCD\u200bEFGH\u200bJKMN\u200bPQRS\u200bTVW",  # 19 symbols between invisible spaces
+        "ABCD-EFGH-JKMN-PQRS-TVWＵ",  # full-width U is still U
+        "ABCD-EFGH-JKMN-PQRS-TVWΣ",  # a Greek capital that looks like no symbol
+        "ABCD-EFGH-JKMN-PQRS-TVWШ",  # a Cyrillic letter that looks like no symbol
+        "ABCD-EFGH-JKMN-PQRS-TVWب",  # an Arabic letter
+        "ABCD-EFGH-JKMN-PQRS-TVWĀ",  # a symbol with a mark is not that symbol
+        "ABCD-EFGH-JKMN-PQRS-TVWX\u0301",  # a combining mark on the last symbol
+        "ABCD-EFGH-JKMN-PQRS-TVW\ue000",  # a private-use character separates: 19 symbols
+        "ABCD-EFGH-JKMN-PQRS-TVW\ud800",  # a lone surrogate separates: 19 symbols
+        "ABCD-EFGH-JKMN-PQRS-TVW½",  # NFKC makes it 1⁄2: 21 symbols
     ],
 )
 def test_malformed_receipt_codes_raise_code_format_error(typed: str) -> None:
@@ -152,16 +188,58 @@ def test_malformed_receipt_codes_raise_code_format_error(typed: str) -> None:
         parse_receipt_code(typed)
 
 
-@pytest.mark.parametrize(
-    "typed",
-    [
-        "ABCD-EFGH-JKMN-PQß-TVWX",  # 19 typed symbols; ß.upper() == "SS"
-        "ABCD-EFGH-JKMN-PQRS-TVﬁ",  # 19 typed symbols; the ligature ﬁ.upper() == "FI"
-    ],
-)
-def test_foreign_letter_that_upper_cases_to_two_letters_is_malformed(typed: str) -> None:
+def test_foreign_letter_that_upper_cases_to_two_letters_is_malformed() -> None:
+    # 19 typed symbols; ß.upper() == "SS" would make 20, but ß is no symbol.
     with pytest.raises(codes.CodeFormatError):
-        parse_receipt_code(typed)
+        parse_receipt_code("ABCD-EFGH-JKMN-PQß-TVWX")
+
+
+def test_a_ligature_reads_as_the_letters_it_joins() -> None:
+    # NFKC spells the ligature ﬁ as "fi": two symbols, F and 1 (an I), as a PDF copy may hold.
+    assert parse_receipt_code("ABCD-EFGH-JKMN-PQRS-TVﬁ").value == "ABCDEFGHJKMNPQRSTVF1"
+    with pytest.raises(codes.CodeFormatError):
+        parse_receipt_code("ABCD-EFGH-JKMN-PQRS-Tﬁ")  # 19 symbols
+
+
+@pytest.mark.parametrize(
+    "separator", [separator for separator in SEPARATORS if separator.strip(" -")]
+)
+def test_every_separator_between_groups_is_forgiven(separator: str) -> None:
+    code = new_receipt_code()
+    assert parse_receipt_code(separator.join(code.display.split("-"))) == code
+    assert parse_receipt_code(separator.join(code.value)) == code  # even between every symbol
+
+
+@pytest.mark.parametrize(
+    ("symbol", "look_alike"),
+    [(symbol, look_alike) for symbol, typed in LOOK_ALIKES.items() for look_alike in typed],
+)
+def test_every_look_alike_reads_as_its_symbol(symbol: str, look_alike: str) -> None:
+    assert codes.normalise(look_alike) == symbol
+    code = "ABCD-EFGH-JKMN-PQRS-TVW" + look_alike
+    assert parse_receipt_code(code).value == "ABCDEFGHJKMNPQRSTVW" + symbol
+
+
+def test_a_code_typed_in_full_width_with_minus_signs_reads_as_the_code() -> None:
+    code = new_receipt_code()
+    full_width = "".join(chr(ord(char) + 0xFEE0) for char in code.display.replace("-", ""))
+    typed = "\u2212".join(full_width[i : i + 4] for i in range(0, 20, 4))
+    assert parse_receipt_code(typed) == code
+    assert parse_receipt_code("\u3000" + typed.lower() + "\u3000") == code
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.text())
+def test_normalise_never_fails_and_leaves_only_encodable_symbols(text: str) -> None:
+    normal = codes.normalise(text)
+    normal.encode()  # hashed for recovery codes: a surrogate here would be a server error
+    try:
+        parsed = parse_receipt_code(text)
+    except codes.CodeFormatError:
+        return
+    assert len(parsed.value) == RECEIPT_CHARACTERS
+    assert set(parsed.value) <= set(codes.ALPHABET)
+    assert codes.normalise(parsed.value) == parsed.value
 
 
 def test_code_format_error_is_a_value_error() -> None:
@@ -344,10 +422,3 @@ def test_unwrap_errors_do_not_show_the_receipt_code() -> None:
     for shown in (str(caught.value), repr(caught.value)):
         assert code.value not in shown
         assert code.display not in shown
-
-
-@pytest.mark.parametrize("separator", ["\u2011", "\u2013", "\u2014", "\u202f", "\u2009"])
-def test_unicode_dashes_and_spaces_between_groups_are_forgiven(separator: str) -> None:
-    code = new_receipt_code()
-    typed = separator.join(code.display.split("-"))
-    assert parse_receipt_code(typed) == code

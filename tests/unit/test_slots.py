@@ -271,6 +271,8 @@ def test_recovery_code_of_extreme_keys_round_trips() -> None:
         lambda code: code.replace("-", ""),
         lambda code: "  " + code.replace("-", "\u00a0") + "\n",
         lambda code: code.replace("0", "O").replace("1", "l"),
+        lambda code: code.replace("-", "\u2212"),  # the minus sign a word processor makes
+        lambda code: "".join(chr(ord(c) + 0xFEE0) if c != "-" else "\u3000" for c in code),
     ],
 )
 def test_recovery_code_accepts_lower_case_spaces_and_look_alikes(retype: Any) -> None:
