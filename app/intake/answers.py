@@ -12,7 +12,6 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,12 +20,13 @@ from urllib.parse import urlsplit
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 
-from app.codebook import Codebook, Question
+from app.codebook import FREE_TEXT_KINDS, Codebook, Question
+from app.text import is_blank, normalise_text, without_format_characters
 
 TRUE_VALUES = frozenset({"y", "yes", "on", "true", "1"})
 EARLIEST_DATE = dt.date(1990, 1, 1)
-# Line breaks and tabs are text; every other control or format character is refused.
-_ALLOWED_CONTROLS = frozenset("\n\t")
+# Addresses, not prose: an invisible character in them is a copying accident.
+ADDRESS_KINDS = frozenset({"email", "url"})
 
 MESSAGES = {
     "required": _l("Bitte beantworten Sie diese Frage."),
@@ -34,7 +34,6 @@ MESSAGES = {
     "required_consent": _l("Ohne diese Einwilligung können wir die Meldung nicht annehmen."),
     "unknown_choice": _l("Diese Antwort gibt es nicht. Bitte wählen Sie aus der Liste."),
     "too_long": _l("Der Text ist zu lang. Bitte kürzen Sie ihn auf höchstens %(max)s Zeichen."),
-    "control": _l("Der Text enthält unzulässige Steuerzeichen. Bitte entfernen Sie sie."),
     "date": _l("Bitte geben Sie ein Datum im Format TT.MM.JJJJ oder JJJJ-MM-TT an."),
     "month": _l("Bitte geben Sie einen Monat im Format JJJJ-MM an."),
     "future": _l("Das Datum liegt in der Zukunft."),
@@ -90,11 +89,12 @@ def _many(value: Any) -> list[str]:
     return list(dict.fromkeys(item.strip() for item in values if item.strip()))
 
 
-def has_forbidden_characters(text: str) -> bool:
-    return any(
-        unicodedata.category(char) in {"Cc", "Cf", "Cs", "Co"} and char not in _ALLOWED_CONTROLS
-        for char in text
-    )
+def _typed_text(kind: str, text: str) -> str | None:
+    """Free text as it is stored (``app.text``); None when nothing visible is left."""
+    if kind in ADDRESS_KINDS:
+        text = without_format_characters(text)
+    text = normalise_text(text)
+    return None if is_blank(text) else text
 
 
 def parse_date(text: str) -> dt.date | None:
@@ -142,8 +142,6 @@ def is_visible(question: Question, data: Mapping[str, Any]) -> bool:
 
 
 def _check_text(question: Question, text: str) -> str | None:
-    if has_forbidden_characters(text):
-        return "control"
     if question.max_length is not None and len(text) > question.max_length:
         return "too_long"
     if question.kind == "email":
@@ -210,6 +208,8 @@ def _read(question: Question, value: Any, answers: Answers, today: dt.date) -> s
         answers.flags[question.id] = given
         return None
     text = _single(value)
+    if text is not None and kind in FREE_TEXT_KINDS:
+        text = _typed_text(kind, text)
     if text is None:
         if not question.required:
             return None
@@ -229,7 +229,6 @@ def _read(question: Question, value: Any, answers: Answers, today: dt.date) -> s
             return "too_early"
         answers.dates[question.id] = day
         return None
-    text = text.replace("\r\n", "\n").replace("\r", "\n")  # browsers send CRLF
     problem = _check_text(question, text)
     if problem is None:
         answers.texts[question.id] = text

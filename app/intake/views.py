@@ -34,13 +34,13 @@ from app.crypto.reports import Evidence
 from app.extensions import db, limiter
 from app.i18n import LANG_PREFIX
 from app.intake import bp, followup
-from app.intake.answers import has_forbidden_characters
 from app.intake.forms import HONEYPOT_FIELD, ReportFormBase, report_form_class
 from app.intake.services import already_submitted, remember_submission, submit_report
 from app.intake.tokens import issue_form_token, read_form_token
 from app.models import Report
 from app.notifications import NEW_REPORT, REPORTER_ANSWERED, queue_notification
 from app.security import forbid_caching
+from app.text import is_blank, isolate, normalise_text
 
 IMAGE_MESSAGES = {
     "too_large": _l("Das Bild „%(name)s“ ist größer als 10 MB."),
@@ -112,7 +112,7 @@ def clean_images(uploads: list[FileStorage], max_files: int) -> tuple[list[Evide
         return [], [_("Bitte wählen Sie höchstens %(count)s Bilder.", count=max_files)]
     evidence, problems = [], []
     for upload in uploads:
-        name = (upload.filename or "")[:200]
+        name = normalise_text(upload.filename or "")[:200]
         try:
             image = sanitise_image(
                 upload.read(),
@@ -120,7 +120,8 @@ def clean_images(uploads: list[FileStorage], max_files: int) -> tuple[list[Evide
                 max_pixels=current_app.config["IMAGE_MAX_PIXELS"],
             )
         except ImageRejected as rejected:
-            problems.append(str(IMAGE_MESSAGES[rejected.reason]) % {"name": name})
+            # Isolated, so direction marks in a file name cannot reorder the sentence around it.
+            problems.append(str(IMAGE_MESSAGES[rejected.reason]) % {"name": isolate(name)})
             continue
         evidence.append(Evidence(image, name))
     return evidence, problems
@@ -299,7 +300,7 @@ def with_open_report(action: StatusAction) -> Callable[[], Any]:
 @bp.post(f"{LANG_PREFIX}/report/status/message")
 @with_open_report
 def status_message(report: Report, mailbox_key: ReportKey) -> Any:
-    text = request.form.get("text", "").replace("\r\n", "\n").strip()
+    text = normalise_text(request.form.get("text", ""))
     kind = "addition" if request.form.get("kind") == "addition" else "message"
     error = followup_text_problem(text)
     if error:
@@ -315,12 +316,11 @@ def status_message(report: Report, mailbox_key: ReportKey) -> Any:
 
 
 def followup_text_problem(text: str) -> str | None:
-    if not text:
+    """What is wrong with a normalised message (``app.text``), or None."""
+    if is_blank(text):
         return str(_("Bitte schreiben Sie eine Nachricht."))
     if len(text) > 5000:
         return str(_("Die Nachricht ist zu lang (höchstens 5000 Zeichen)."))
-    if has_forbidden_characters(text):
-        return str(_("Der Text enthält unzulässige Steuerzeichen. Bitte entfernen Sie sie."))
     return None
 
 

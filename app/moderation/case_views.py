@@ -82,7 +82,6 @@ ERRORS = {
     "original": _l("Einen Fall mit dieser Nummer gibt es nicht."),
     "empty": _l("Bitte schreiben Sie einen Text."),
     "too_long": _l("Der Text ist zu lang (höchstens 5000 Zeichen)."),
-    "control": _l("Der Text enthält unzulässige Steuerzeichen. Bitte entfernen Sie sie."),
     "purged": _l("Die persönlichen Daten dieses Falls sind gelöscht."),
     "sealed": _l(
         "Die versiegelten Daten lassen sich mit den Schlüsseln Ihrer Anmeldung nicht öffnen."

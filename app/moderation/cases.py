@@ -30,7 +30,7 @@ from app.crypto.reports import (
 )
 from app.extensions import db
 from app.intake import followup
-from app.intake.answers import has_forbidden_characters, is_visible
+from app.intake.answers import is_visible
 from app.models import (
     Attachment,
     CaseCode,
@@ -51,6 +51,7 @@ from app.models.incident import (
     VERIFIED,
 )
 from app.models.user import ADMIN, MODERATOR
+from app.text import is_blank, normalise_text
 
 PrivateKeys = Mapping[int, X25519PrivateKey]
 
@@ -135,7 +136,7 @@ class DuplicateRefused(CaseRefused):
 
 
 class TextRefused(CaseRefused):
-    """A note or message that is empty, too long, or holds control characters."""
+    """A note or message with nothing visible in it, or one that is too long."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(f"the text is refused ({reason})")
@@ -787,13 +788,12 @@ def link_duplicate(incident: Incident, original: Incident | None, *, by: User) -
 
 
 def _checked_text(text: str) -> str:
-    text = text.replace("\r\n", "\n").strip()
-    if not text:
+    """The text as it is stored (``app.text``); nothing is refused for its characters."""
+    text = normalise_text(text)
+    if is_blank(text):
         raise TextRefused("empty")
     if len(text) > MAX_TEXT:
         raise TextRefused("too_long")
-    if has_forbidden_characters(text):
-        raise TextRefused("control")
     return text
 
 
@@ -806,7 +806,7 @@ def add_note(
     it unreadable with everything else. Writes ``case:note:add`` with the note's number.
 
     Raises:
-        TextRefused: for an empty or too long text or one with control characters.
+        TextRefused: for a text with nothing visible in it or a too long one.
         PersonalDataGone: when the report was purged or the case has no report.
         SealError: when the keys do not open the report.
     """
@@ -848,7 +848,7 @@ def send_to_reporter(
     Writes ``case:message:send`` with the message's number.
 
     Raises:
-        TextRefused: for an empty or too long text or one with control characters.
+        TextRefused: for a text with nothing visible in it or a too long one.
         PersonalDataGone: when the report (and so its mailbox) was purged.
         SealError: when the keys do not open the mailbox.
     """

@@ -26,6 +26,8 @@ from app.api.openapi import build_openapi, openapi_json, report_schema
 from app.api.tokens import create_token
 from app.api.views import MAX_BODY_BYTES
 from app.codebook import Answer, Codebook, Condition, Question, Section, Text, current_codebook
+from app.crypto import keyring
+from app.crypto.reports import open_report
 from app.extensions import db
 from app.intake.services import find_report
 from app.models import ApiToken, AuditEvent, Incident, Report
@@ -329,9 +331,8 @@ def test_unknown_keys_are_named(intake_app: Flask, api: FlaskClient, partner: st
 
 HOSTILE_ANSWERS: list[dict[str, Any]] = [
     {"description": "x" * 10_001},
-    {"description": "Text\x00mit Nullbyte"},
-    {"description": "\u202eumgedreht"},
-    {"description": "\ud800"},
+    {"description": "\ud800"},  # nothing left once the lone surrogate is removed
+    {"description": "\u200b\x00\ufeff\udfff"},  # nothing visible
     {"description": 5},
     {"description": 1.5e308},
     {"description": True},
@@ -375,6 +376,42 @@ def test_hostile_values_are_refused_as_invalid(
     answer = assert_json_error(response, 422, "invalid")
     assert set(answer["fields"]) <= set(current_codebook().questions)
     assert stored_reports(intake_app) == 0
+
+
+@pytest.mark.parametrize(
+    ("changes", "stored"),
+    [
+        ({"description": "Text\x00mit Nullbyte"}, {"description": "Textmit Nullbyte"}),
+        ({"description": "\u202eumgedreht"}, {"description": "\u202eumgedreht"}),
+        ({"description": "Hälfte\ud800 eines Paars"}, {"description": "Hälfte eines Paars"}),
+        (
+            {"description": "\x1b[2J\x07Zeile\r\nzwei\x7f\x9b\ufffe"},
+            {"description": "[2JZeile\nzwei"},
+        ),
+        ({"description": "Text", "district": "\udfff\u200b"}, {"description": "Text"}),
+        (
+            {"description": "🤦\u200d♀\ufe0f می\u200cخواهم", "district": "Nord\u00adost"},
+            {"description": "🤦\u200d♀\ufe0f می\u200cخواهم", "district": "Nord\u00adost"},
+        ),
+    ],
+)
+def test_hostile_characters_in_text_are_removed_and_the_rest_stored(
+    intake_app: Flask,
+    api: FlaskClient,
+    partner: str,
+    changes: dict[str, Any],
+    stored: dict[str, str],
+) -> None:
+    body = {**api_body(perpetrator_description=None), **changes}
+    if "district" not in changes:
+        body.pop("district")
+    raw = json.dumps(body)  # lone surrogates travel as "\ud800" escapes, as JSON allows
+    response = post(api, partner, data=raw, content_type="application/json")
+    assert response.status_code == 201, response.get_data(as_text=True)
+    with intake_app.app_context():
+        report = db.session.scalars(select(Report)).one()
+        unlocked = keyring.unlock_with_recovery(intake_app.config["TEST_RECOVERY_KEY"])
+        assert open_report(report, unlocked).fields == stored
 
 
 @pytest.mark.parametrize(

@@ -76,7 +76,7 @@ def test_english_form_speaks_english(intake_app: Flask) -> None:
     "changes",
     [
         {"description": "x" * 20000},
-        {"description": "A\x00B"},
+        {"description": "\x00\u200b\ufeff"},  # nothing visible is not a description
         {"land": "zz"},
         {"incident_types": ["nonsense"]},
         {"role": "affected\u202e"},
@@ -177,9 +177,18 @@ def test_a_non_image_is_refused_with_its_name(intake_app: Flask) -> None:
     response = post_report(intake_app.test_client(), data)
     assert response.status_code == 422
     html = response.get_data(as_text=True)
-    assert "„seite.png“ ist kein Bild." in html
+    assert "„\u2068seite.png\u2069“ ist kein Bild." in html
     assert "noch einmal aus" in html  # the person is told to choose the images again
     assert "Text bleibt" in html
+
+
+def test_a_file_name_with_direction_controls_cannot_reorder_the_message(intake_app: Flask) -> None:
+    data = report_form_data()
+    # Shown left to right, the override would make this read "bild" + "exe.png" reversed.
+    data["images"] = [(io.BytesIO(b"kein Bild"), "bild\u202egnp.exe\x00")]
+    response = post_report(intake_app.test_client(), data)
+    assert response.status_code == 422
+    assert "„\u2068bild\u202egnp.exe\u2069“ ist kein Bild." in response.get_data(as_text=True)
 
 
 def test_more_than_five_images_are_refused(intake_app: Flask) -> None:

@@ -194,7 +194,7 @@ def test_evidence_added_later_is_sealed_under_the_mailbox_key(intake_app: Flask)
         content_type="multipart/form-data",
     )
     assert refused.status_code == 422
-    assert "„notiz.txt“ ist kein Bild." in refused.get_data(as_text=True)
+    assert "„\u2068notiz.txt\u2069“ ist kein Bild." in refused.get_data(as_text=True)
     empty = client.post("/de/report/status/evidence", data={"csrf_token": csrf},
                         content_type="multipart/form-data")  # fmt: skip
     assert empty.status_code == 422

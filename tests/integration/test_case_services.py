@@ -308,7 +308,7 @@ def test_notes_and_messages_are_sealed_and_open_for_key_holders(desk: Desk) -> N
 
 
 @pytest.mark.parametrize(("typed", "reason"), [
-    ("   ", "empty"), ("x" * 5001, "too_long"), ("bitte\u202eumdrehen", "control"),
+    ("   ", "empty"), ("x" * 5001, "too_long"), ("\u200b\u200e\x00\ufeff\r\n", "empty"),
 ])  # fmt: skip
 def test_notes_and_messages_refuse_bad_text(desk: Desk, typed: str, reason: str) -> None:
     incident = new_case()
@@ -321,6 +321,21 @@ def test_notes_and_messages_refuse_bad_text(desk: Desk, typed: str, reason: str)
     with pytest.raises(cases.TextRefused):
         cases.send_to_reporter(report, typed, by=desk.moderator, keys=desk.keys, today=TODAY)
     assert event_count() == before
+
+
+def test_notes_and_messages_keep_every_script_and_lose_only_harmful_characters(
+    desk: Desk,
+) -> None:
+    incident = new_case()
+    report = db.session.get(Report, incident.report_id)
+    assert report is not None
+    kept = "می\u200cخواهم 🤦\u200d♀\ufe0f \u061cمرحبا\u200f Not\u00adiz \u202eumgedreht"
+    cases.add_note(incident, kept + "\x00\r\n", by=desk.moderator, keys=desk.keys, today=TODAY)
+    cases.send_to_reporter(report, "\ufeff" + kept + "\ud800", by=desk.moderator,
+                           keys=desk.keys, today=TODAY)  # fmt: skip
+    opened = cases.open_case(incident, by=desk.moderator, keys=desk.keys)
+    assert [note.text for note in opened.notes] == [kept]
+    assert opened.messages[-1].text == kept
 
 
 def test_deletion_is_honoured_and_the_purge_leaves_nothing_to_open(desk: Desk) -> None:
