@@ -165,6 +165,62 @@ def test_a_report_is_reviewed_coded_verified_answered_and_closed(
     assert desk.post(f"{path}/state", to=IN_REVIEW).status_code == 409
 
 
+# Text as people write it: Persian with a zero-width non-joiner, emoji joined by ZWJ, the
+# Scotland flag in tag characters, Arabic with ALM and RLM, a German soft hyphen, an override.
+EVERY_SCRIPT = (
+    "می\u200cخواهم گزارش بدهم. 🤦\u200d♀\ufe0f 🏳\ufe0f\u200d🌈 "
+    "🏴\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f\n"
+    "\u061cقال: \u200fمرحبا\u200f — Antidiskriminierungs\u00adstelle \u202eumgedreht"
+)
+
+
+def test_text_in_every_script_reaches_staff_and_reporter_unchanged(
+    intake_app: Flask, desk: Desk
+) -> None:
+    # The form path, with what a client may add around it: a BOM, CRLF, a NUL.
+    typed = "\ufeff" + EVERY_SCRIPT.replace("\n", "\r\n") + "\x00"
+    case_id, code = report_through_the_form(intake_app, description=typed,
+                                            district="Nord\u00adost \u200fمنطقة")  # fmt: skip
+    path = f"/moderation/cases/{case_id}"
+    opened = desk.post(f"{path}/open").get_data(as_text=True)
+    # Shown exactly as written, each in an element that keeps its direction to itself.
+    assert f'<dd class="message-text" dir="auto">{EVERY_SCRIPT}</dd>' in opened
+    assert '<dd class="message-text" dir="auto">Nord\u00adost \u200fمنطقة</dd>' in opened
+
+    # Staff write in the same way; the reporter reads it and answers with ZWJ emoji.
+    staff_text = "شكراً \u200f🙏\u200d — bitte melden Sie sich 👩\u200d👩\u200d👧"
+    assert desk.post(f"{path}/notes", text=staff_text + "\x07").status_code == 303
+    assert desk.post(f"{path}/message", text="\r\n" + staff_text).status_code == 303
+    person = intake_app.test_client()
+    csrf = hidden_value(person.get("/en/report/status").get_data(as_text=True), "csrf_token")
+    assert person.post("/en/report/status", data={"csrf_token": csrf, "code": code}).status_code \
+        == 303  # fmt: skip
+    status = person.get("/en/report/status").get_data(as_text=True)
+    assert f'<p class="message-text" dir="auto">{staff_text}</p>' in status
+    answer = "🤦\u200d♂\ufe0f می\u200cدانم \u202eolleh"
+    sent = person.post(
+        "/en/report/status/message",
+        data={"csrf_token": csrf, "text": answer + "\x1b", "kind": "message"},
+    )
+    assert sent.status_code == 303
+    assert f'<p class="message-text" dir="auto">{answer}</p>' in person.get(
+        "/en/report/status"
+    ).get_data(as_text=True)
+    reopened = desk.post(f"{path}/open").get_data(as_text=True)
+    assert reopened.count(f'<p class="message-text" dir="auto">{staff_text}</p>') == 2
+    assert f'<p class="message-text" dir="auto">{answer}</p>' in reopened
+
+    # Only invisible characters: nothing written, so nothing is sent.
+    empty = person.post(
+        "/en/report/status/message",
+        data={"csrf_token": csrf, "text": "\u200b\u200d\x00", "kind": "message"},
+    )
+    assert empty.status_code == 422
+    assert "Please write a message." in empty.get_data(as_text=True)
+    empty_note = desk.post(f"{path}/notes", text="\ufeff\u200e")
+    assert empty_note.status_code == 422
+
+
 def test_images_are_served_inline_as_images_and_never_as_pages(
     intake_app: Flask, desk: Desk
 ) -> None:
