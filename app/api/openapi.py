@@ -125,7 +125,11 @@ def report_schema(codebook: Codebook) -> dict[str, Any]:
             f"One report against codebook {codebook.version}: question id to answer. Choice "
             "questions take answer codes (a list of codes where several answers are allowed), "
             "consents true or false, dates YYYY-MM-DD, months YYYY-MM. Questions whose "
-            "condition does not hold are ignored."
+            "condition does not hold are ignored. Free text is stored normalised, never refused "
+            "for its characters: control characters, lone surrogates, noncharacters and the "
+            "byte order mark are removed, line breaks become LF, the text is trimmed and put in "
+            "NFC; maxLength counts the normalised text, and text with nothing visible left is "
+            "no answer."
         ),
         "type": "object",
         "properties": properties,

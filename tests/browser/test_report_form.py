@@ -268,6 +268,15 @@ def test_every_step_passes_axe_and_fits_a_320px_screen(
     page.locator("#text").fill("Danke")
     send(page, page.get_by_role("button", name=send_label, exact=True))
     expect(page.locator(".messages .message-text")).to_have_text(["Danke"])
+    # Persian with a non-joiner, a ZWJ emoji and an override are sent as typed and shown in an
+    # element whose direction controls stay inside it.
+    said = "می\u200cخواهم 🤦\u200d♀\ufe0f \u202eumgedreht"
+    page.locator("#text").fill(said)
+    send(page, page.get_by_role("button", name=send_label, exact=True))
+    shown = page.locator(".messages .message-text")
+    expect(shown).to_have_text(["Danke", said])
+    assert shown.last.evaluate("e => getComputedStyle(e).unicodeBidi") == "plaintext"
+    assert shown.last.get_attribute("dir") == "auto"
     problems += audit(page, "status with a message")
 
     assert problems == [], f"/{lang}/report:\n" + "\n".join(problems)
