@@ -208,7 +208,8 @@ def column_chart(
     count = len(bars)
     top_value, ticks = _axis(_largest(bars))
     longest_label = max((len(bar.label) for bar in bars), default=0)
-    label_width = longest_label * CHAR_WIDTH
+    # Longer labels are shortened below; the margins they claim must leave room for the plot.
+    label_width = min(longest_label * CHAR_WIDTH, WIDTH / 3)
     # The first and last labels are centred under their columns and must not leave the chart.
     tick_width = len(str(top_value)) * CHAR_WIDTH + 8
     side = max(label_width / 2 - 2, 4.0)

@@ -373,6 +373,15 @@ def test_any_label_gives_well_formed_markup(label: str, suppressed: str) -> None
         check_picture(parse(markup))
 
 
+def test_a_very_long_label_leaves_room_for_the_columns() -> None:
+    """Found by the property above: an 81-character label pushed the plot below zero width."""
+    label = "0" * 81
+    for chart in (bar_chart, column_chart):
+        markup = chart([Bar(label, label, 1), Bar("s", label, None)], chart_id="c", title=label,
+                       description=label, suppressed_label="")  # fmt: skip
+        check_picture(parse(markup))
+
+
 def test_the_tile_grid_has_sixteen_tiles_in_distinct_places() -> None:
     root = tiles({code: 10 * index for index, code in enumerate(LAND_CODES)})
 
