@@ -30,7 +30,8 @@ LEVELS = {"info": logging.INFO, "warning": logging.WARNING, "error": logging.ERR
 
 
 class AddressFreeRequestHandler(WSGIRequestHandler):
-    """Only Werkzeug's log methods are replaced: each of them prints ``address_string()``."""
+    """Werkzeug's handler with its logging replaced (each of its log methods prints
+    ``address_string()``); ``address_string()`` itself stays, as it also makes REMOTE_ADDR."""
 
     def _path(self) -> str:
         # From the request line, which every request sets anew (also one that fails to parse),
