@@ -211,10 +211,13 @@ sessions_cli = AppGroup("sessions", help="Unlocked staff and reporter sessions."
 
 @sessions_cli.command("purge")
 def purge_sessions() -> None:
-    """Delete expired sessions (safe to run from cron; live sessions are untouched)."""
+    """Delete expired sessions (safe to run from cron; live sessions are untouched).
+
+    Status sessions keep no time in clear: they go once the last day they could last has passed.
+    """
     now = dt.datetime.now(dt.UTC)
     staff = purge_expired_sessions(now)
-    reporters = purge_status_sessions(now)
+    reporters = purge_status_sessions(now.date())
     db.session.commit()
     click.echo(f"Removed {staff} expired staff sessions and {reporters} status sessions.")
 

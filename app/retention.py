@@ -2,9 +2,10 @@
 
 Every report gets a deadline for its personal data: ``RETENTION_DAYS`` after its case is closed,
 or the day a deletion request is honoured. ``flask retention purge`` (run from cron) then deletes
-the sealed fields, images, messages, status sessions and the form's submission record, and
-destroys the report's wrapped keys. What stays is the report row with its dates, codebook version
-and receipt lookup hash, and the coded incident (clear codes only) that the statistics count.
+the sealed fields, images, messages and the form's submission record, and destroys the report's
+wrapped keys (a reporter's open status session then opens nothing and is refused). What stays
+is the report row with its dates, codebook version and receipt lookup hash, and the coded
+incident (clear codes only) that the statistics count.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ from app.models import (
     Message,
     Report,
     ReportField,
-    StatusSession,
     Submission,
 )
 
@@ -100,7 +100,7 @@ def count_due_reports(today: dt.date) -> int:
     return int(found or 0)
 
 
-RowsOfReport = type[ReportField | Attachment | Message | StatusSession | Submission]
+RowsOfReport = type[ReportField | Attachment | Message | Submission]
 
 
 def _delete_rows(model: RowsOfReport, ids: list[int]) -> int:
@@ -112,9 +112,10 @@ def _purge_batch(ids: list[int], today: dt.date) -> PurgeResult:
     fields = _delete_rows(ReportField, ids)
     attachments = _delete_rows(Attachment, ids)
     messages = _delete_rows(Message, ids)
-    # A reporter's open status view holds the mailbox key; the submission record maps a form
-    # token to the report. Neither may outlive the data they lead to.
-    _delete_rows(StatusSession, ids)
+    # The submission record maps a form token to the report: it may not outlive the data.
+    # A reporter's open status session cannot be found by its report (that is sealed), and
+    # needs not be: it keeps only the key that unwraps the receipt-wrapped mailbox key, which
+    # is destroyed below, and it is refused for a purged report and removed by its day.
     _delete_rows(Submission, ids)
     # Moderators' notes are sealed with the report's data key: personal data, gone too.
     db.session.execute(

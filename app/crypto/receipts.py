@@ -66,7 +66,8 @@ def receipt_lookup(code: ReceiptCode, server_key: bytes) -> str:
     return hmac.new(server_key, b"meldeportal/receipt\x00" + code.as_bytes(), sha256).hexdigest()
 
 
-def _receipt_key(code: ReceiptCode, salt: bytes) -> bytes:
+def receipt_key(code: ReceiptCode, salt: bytes) -> bytes:
+    """The key that the code derives under ``salt``: it opens what is wrapped with the code."""
     return HKDF(
         algorithm=hashes.SHA256(), length=KEY_BYTES, salt=salt, info=b"meldeportal/receipt-key/v1"
     ).derive(code.as_bytes())
@@ -82,17 +83,26 @@ def _aad(context: str) -> bytes:
 
 def wrap_with_receipt(secret: bytes, code: ReceiptCode, salt: bytes, context: str) -> bytes:
     nonce = os.urandom(NONCE_BYTES)
-    sealed = AESGCM(_receipt_key(code, salt)).encrypt(nonce, secret, _aad(context))
+    sealed = AESGCM(receipt_key(code, salt)).encrypt(nonce, secret, _aad(context))
     return bytes([RECEIPT_WRAP_V1]) + nonce + sealed
 
 
 def unwrap_with_receipt(wrapped: bytes, code: ReceiptCode, salt: bytes, context: str) -> bytes:
     """Raises: SealError when the code or context does not fit."""
+    return unwrap_with_receipt_key(wrapped, receipt_key(code, salt), context)
+
+
+def unwrap_with_receipt_key(wrapped: bytes, key: bytes, context: str) -> bytes:
+    """As :func:`unwrap_with_receipt`, with the code's key already derived.
+
+    Raises:
+        SealError: when the key or context does not fit.
+    """
     if len(wrapped) < 1 + NONCE_BYTES + TAG_BYTES or wrapped[0] != RECEIPT_WRAP_V1:
         raise SealError("not a receipt-wrapped key of a known version")
     nonce, sealed = wrapped[1 : 1 + NONCE_BYTES], wrapped[1 + NONCE_BYTES :]
     try:
-        return AESGCM(_receipt_key(code, salt)).decrypt(nonce, sealed, _aad(context))
+        return AESGCM(key).decrypt(nonce, sealed, _aad(context))
     except InvalidTag:
         raise SealError("the receipt code does not open this mailbox") from None
 

@@ -18,7 +18,12 @@ from app.crypto.keys import (
     wrap_for_organisation,
     wrap_secret,
 )
-from app.crypto.receipts import ReceiptCode, unwrap_with_receipt, wrap_with_receipt
+from app.crypto.receipts import (
+    ReceiptCode,
+    receipt_key,
+    unwrap_with_receipt_key,
+    wrap_with_receipt,
+)
 from app.models import Attachment, OrgKey, Report, ReportField
 
 
@@ -159,13 +164,27 @@ def mailbox_key_for_staff(
 
 
 def mailbox_key_for_reporter(report: Report, receipt: ReceiptCode) -> ReportKey:
-    """The mailbox key from the receipt code alone (no organisation key involved)."""
+    """The mailbox key from the receipt code alone (no organisation key involved).
+
+    Raises:
+        SealError: when the mailbox is purged or the code does not open it.
+    """
+    return mailbox_key_from_receipt_key(report, receipt_key(receipt, report.receipt_salt))
+
+
+def mailbox_key_from_receipt_key(report: Report, key: bytes) -> ReportKey:
+    """The mailbox key from the key a receipt code derives (what a status session keeps).
+
+    Once the report is purged its receipt-wrapped mailbox key is gone, and ``key`` opens nothing.
+
+    Raises:
+        SealError: when the mailbox is purged or ``key`` does not open it.
+    """
     if report.receipt_wrapped_mailbox_key is None:
         raise SealError("this report's mailbox has been purged")
-    raw = unwrap_with_receipt(
-        report.receipt_wrapped_mailbox_key, receipt, report.receipt_salt,
-        _mailbox_context(report.id),
-    )  # fmt: skip
+    raw = unwrap_with_receipt_key(
+        report.receipt_wrapped_mailbox_key, key, _mailbox_context(report.id)
+    )
     return ReportKey(raw)
 
 

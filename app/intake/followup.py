@@ -1,7 +1,11 @@
 """Following up with only the receipt code: status, messages, more information, deletion.
 
-The status view lives in a short server-side session: the report's mailbox key, sealed under a
-random secret that only the person's cookie holds. Leaving, idling or the absolute limit ends it.
+The status view lives in a short server-side session. Its row holds, sealed under a random
+secret that only the person's cookie holds, which report it is for, its exact end and the key
+that the receipt code derives (which opens the report's mailbox). In clear the row has only a
+random id and the last day on which it can be live: nothing ties a visit to a report or dates it
+finer than the day. Leaving, idling or the absolute limit ends it; a retention purge destroys the
+mailbox key it would unwrap, so a purged report's session opens nothing and is refused.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ import base64
 import datetime as dt
 import os
 import secrets
+import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -18,9 +23,11 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import delete, func, select
 
 from app.crypto.envelope import NONCE_BYTES, ReportKey
+from app.crypto.errors import SealError
+from app.crypto.receipts import receipt_key
 from app.crypto.reports import (
     Evidence,
-    mailbox_key_for_reporter,
+    mailbox_key_from_receipt_key,
     open_message,
     seal_attachment,
     seal_message,
@@ -69,14 +76,31 @@ class StatusClosed(LookupError):
     """The status session has ended (left, idle, expired, or the report is gone)."""
 
 
+ACCESS_V1 = 1
+# What a session's row seals: version, report id, exact end (Unix seconds), the code's key.
+_ACCESS = struct.Struct(">BQq32s")
+
+
 def _aad(session_id: str) -> bytes:
     return b"meldeportal/status\x00" + session_id.encode()
+
+
+def last_live_day(opened_on: dt.date, lifetime: dt.timedelta) -> dt.date:
+    """The last day on which a session opened on ``opened_on`` can still be live.
+
+    Counted from the day alone: an end date taken from the exact end would tell, for a session
+    opened late in the day, that it was.
+    """
+    whole_days = -(-lifetime // dt.timedelta(days=1))
+    return opened_on + dt.timedelta(days=whole_days)
 
 
 def open_status(
     typed_code: str, receipt_secret: bytes, *, now: dt.datetime, lifetime: dt.timedelta
 ) -> StatusTicket | None:
     """A status session for the report behind ``typed_code``; None for any wrong code.
+
+    ``now`` is an aware UTC time. Sessions whose last day has passed are removed on the way.
 
     Raises:
         ReportPurged: when the code is right but the report's personal data is gone.
@@ -87,48 +111,59 @@ def open_status(
     report, receipt = found
     if report.purged_on is not None:
         raise ReportPurged
-    mailbox_key = mailbox_key_for_reporter(report, receipt)
+    purge_status_sessions(now.date())
+    access = _ACCESS.pack(
+        ACCESS_V1, report.id, int((now + lifetime).timestamp()),
+        receipt_key(receipt, report.receipt_salt),
+    )  # fmt: skip
     secret = AESGCM.generate_key(bit_length=256)
     session_id = secrets.token_urlsafe(32)
     nonce = os.urandom(NONCE_BYTES)
-    sealed = nonce + AESGCM(secret).encrypt(nonce, mailbox_key.secret_bytes, _aad(session_id))
     db.session.add(
         StatusSession(
             id=session_id,
-            report_id=report.id,
-            sealed_mailbox_key=sealed,
-            expires_at=now + lifetime,
+            sealed_access=nonce + AESGCM(secret).encrypt(nonce, access, _aad(session_id)),
+            expires_on=last_live_day(now.date(), lifetime),
         )
     )
     return StatusTicket(session_id, base64.urlsafe_b64encode(secret).decode())
 
 
-def _aware(moment: dt.datetime) -> dt.datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-
-
 def resume_status(ticket: StatusTicket, *, now: dt.datetime) -> tuple[Report, ReportKey]:
     """The report and its mailbox key for a live status session.
 
+    A session past its end, or whose report was purged, is removed.
+
     Raises:
-        StatusClosed: when the session is gone, expired or the secret does not fit.
+        StatusClosed: when the session is gone, ended or the secret does not fit.
     """
     row = db.session.get(StatusSession, ticket.session_id)
     if row is None:
         raise StatusClosed
-    if now >= _aware(row.expires_at):
-        db.session.delete(row)
-        raise StatusClosed
     try:
         secret = base64.urlsafe_b64decode(ticket.secret.encode())
-        data = row.sealed_mailbox_key
-        raw = AESGCM(secret).decrypt(data[:NONCE_BYTES], data[NONCE_BYTES:], _aad(row.id))
-    except (InvalidTag, ValueError):
+        data = row.sealed_access
+        opened = AESGCM(secret).decrypt(data[:NONCE_BYTES], data[NONCE_BYTES:], _aad(row.id))
+        version, report_id, ends_at, key = _ACCESS.unpack(opened)
+    except (InvalidTag, ValueError, struct.error):
         raise StatusClosed from None
-    report = db.session.get(Report, row.report_id)
-    if report is None:
+    report = db.session.get(Report, report_id)
+    live = version == ACCESS_V1 and now.timestamp() < ends_at
+    mailbox_key = _mailbox_key(report, key) if live else None
+    if report is None or mailbox_key is None:
+        db.session.delete(row)
         raise StatusClosed
-    return report, ReportKey(raw)
+    return report, mailbox_key
+
+
+def _mailbox_key(report: Report | None, key: bytes) -> ReportKey | None:
+    """None when the report is gone or purged (its mailbox key was destroyed with its data)."""
+    if report is None or report.purged_on is not None:
+        return None
+    try:
+        return mailbox_key_from_receipt_key(report, key)
+    except SealError:
+        return None
 
 
 def close_status(ticket: StatusTicket | None) -> None:
@@ -136,8 +171,9 @@ def close_status(ticket: StatusTicket | None) -> None:
         db.session.execute(delete(StatusSession).where(StatusSession.id == ticket.session_id))
 
 
-def purge_status_sessions(now: dt.datetime) -> int:
-    result = db.session.execute(delete(StatusSession).where(StatusSession.expires_at <= now))
+def purge_status_sessions(today: dt.date) -> int:
+    """Remove the sessions whose last live day is before ``today`` (all of them have ended)."""
+    result = db.session.execute(delete(StatusSession).where(StatusSession.expires_on < today))
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 

@@ -218,14 +218,17 @@ def keep_the_form_when_limited(error: TooManyRequests) -> Any:
 STATUS_KEY = "status"
 
 
-def _ticket() -> followup.StatusTicket | None:
+def _stored_ticket() -> followup.StatusTicket | None:
+    """The session this browser's cookie names, whether or not it has been idle too long."""
     data = session.get(STATUS_KEY)
     if not isinstance(data, dict):
         return None
-    seen = data.get("seen", 0)
-    if time.time() - seen > current_app.config["STATUS_IDLE_MINUTES"] * 60:
-        return None
     return followup.StatusTicket(str(data.get("id", "")), str(data.get("secret", "")))
+
+
+def _idle() -> bool:
+    seen = session.get(STATUS_KEY, {}).get("seen", 0)
+    return bool(time.time() - seen > current_app.config["STATUS_IDLE_MINUTES"] * 60)
 
 
 def _remember(ticket: followup.StatusTicket) -> None:
@@ -234,12 +237,14 @@ def _remember(ticket: followup.StatusTicket) -> None:
 
 
 def _forget() -> None:
+    """End the browser's session, its row included: ended sessions must not pile up."""
+    followup.close_status(_stored_ticket())
     session.pop(STATUS_KEY, None)
 
 
 def _open_report() -> tuple[Report, ReportKey] | None:
-    ticket = _ticket()
-    if ticket is None:
+    ticket = _stored_ticket()
+    if ticket is None or _idle():
         _forget()
         return None
     try:
@@ -271,6 +276,7 @@ def status() -> Any:
             notice = _("Zu diesem Code haben wir keine Meldung gefunden. Bitte prüfen Sie ihn "
                        "Zeichen für Zeichen.")  # fmt: skip
             return render_template("intake/status_open.html", notice=notice), 404
+        _forget()  # a browser has one status session: the new one replaces the old one
         _remember(ticket)
         return redirect(url_for("intake.status"), 303)
     opened = _open_report()
@@ -351,6 +357,5 @@ def status_delete(report: Report, mailbox_key: ReportKey) -> Any:
 
 @bp.post(f"{LANG_PREFIX}/report/status/leave")
 def status_leave() -> Any:
-    followup.close_status(_ticket())
     _forget()
     return redirect(url_for("intake.status", left="1"), 303)

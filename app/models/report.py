@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Date, DateTime, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base
@@ -121,12 +121,17 @@ class Submission(Base):
 
 
 class StatusSession(Base):
-    """A reporter's short visit to the status page: the mailbox key, sealed under a secret that
-    lives only in their cookie. Only the absolute end is stored, no time of use."""
+    """A reporter's short visit to the status page.
+
+    Which report it is for, its exact end and the key that opens the report's mailbox are
+    sealed together (``sealed_access``) under a secret that lives only in the person's cookie.
+    In clear there is only a random id and ``expires_on``, the last day on which the session
+    can still be live — counted from the day it was opened, never from its time — so that
+    ended sessions can be removed without anything that dates a visit or ties it to a report.
+    """
 
     __tablename__ = "status_session"
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    report_id: Mapped[int] = mapped_column(ForeignKey("report.id", ondelete="CASCADE"))
-    sealed_mailbox_key: Mapped[bytes] = mapped_column(LargeBinary)
-    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    sealed_access: Mapped[bytes] = mapped_column(LargeBinary)
+    expires_on: Mapped[dt.date] = mapped_column(Date, index=True)

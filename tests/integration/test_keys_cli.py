@@ -141,7 +141,9 @@ def test_sessions_purge_removes_only_expired_ones(cheap_app: Flask) -> None:
         secret = b"r" * 32
         stored = store_sample_report(secret)
         db.session.commit()
-        for start in (now - dt.timedelta(hours=3), now):
+        # Status sessions end by the day (no time in clear): one opened two days ago has ended.
+        # Opened last, so that opening the other one does not already remove it on the way.
+        for start in (now, now - dt.timedelta(days=2)):
             assert followup.open_status(stored.receipt.value, secret, now=start,
                                         lifetime=dt.timedelta(hours=2))  # fmt: skip
         db.session.commit()

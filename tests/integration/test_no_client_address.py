@@ -5,33 +5,29 @@ from __future__ import annotations
 import datetime as dt
 import http.client
 import logging
-import os
 import re
-import secrets
 import socket
-import subprocess
-import sys
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import flask_migrate
 import pytest
-from flask import Flask
+from flask import Flask, request
 from werkzeug.serving import make_server
 
 from app import create_app
-from app.crypto.keyring import initialise_keys
 from app.devserver import AddressFreeRequestHandler
-from app.extensions import db
+from app.extensions import db, limiter
+from app.reporter_logs import WITHHELD, withhold_on
+from tests.gunicorn_server import gunicorn_serving, instance_environment, prepare_instance
 from tests.pages import page_paths
 
-PROJECT = Path(__file__).resolve().parents[2]
 CLIENT_ADDRESS = "203.0.113.77"
 FORWARDED_ADDRESS = "198.51.100.23"
 # Loopback source address of the test's own client, distinct from the servers' 127.0.0.1.
 LOOPBACK_CLIENT = "127.0.0.5"
+OTHER_CLIENT = "127.0.0.6"
 
 
 def test_app_logs_no_address_on_pages_and_errors(
@@ -55,15 +51,16 @@ def test_app_logs_no_address_on_pages_and_errors(
     assert FORWARDED_ADDRESS not in caplog.text
 
 
-def _request_from(port: int, path: str) -> int:
-    conn = http.client.HTTPConnection(
-        "127.0.0.1", port, timeout=10, source_address=(LOOPBACK_CLIENT, 0)
-    )
+def _request_from(port: int, path: str, source: str = LOOPBACK_CLIENT) -> int:
+    return _answer_to(port, path, source)[0]
+
+
+def _answer_to(port: int, path: str, source: str = LOOPBACK_CLIENT) -> tuple[int, str]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10, source_address=(source, 0))
     try:
         conn.request("GET", path + "?q=secret-query")
         response = conn.getresponse()
-        response.read()
-        return response.status
+        return response.status, response.read().decode()
     finally:
         conn.close()
 
@@ -97,71 +94,82 @@ def test_development_server_logs_requests_without_address(
     assert "secret-query" not in caplog.text
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def test_each_client_of_the_development_server_has_its_own_rate_limit(
+    app: Flask, dev_server: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The address reaches the app (and the limiter's key), never the log."""
+    caplog.set_level(logging.DEBUG)
+
+    @app.get("/probe/address")
+    @limiter.limit("2 per hour")
+    def address() -> str:
+        return request.remote_addr or ""
+
+    try:
+        answers = [_answer_to(dev_server, "/probe/address") for _ in range(3)]
+        other = _answer_to(dev_server, "/probe/address", OTHER_CLIENT)
+    finally:
+        limiter.reset()
+    assert answers[:2] == [(200, LOOPBACK_CLIENT)] * 2
+    assert answers[2][0] == 429
+    assert other == (200, OTHER_CLIENT)
+    lines = [record.getMessage() for record in caplog.records]
+    assert lines.count("GET /probe/address 200") == 3
+    assert "GET /probe/address 429" in lines
+    assert LOOPBACK_CLIENT not in caplog.text
+    assert OTHER_CLIENT not in caplog.text
 
 
-def production_environment(instance: Path) -> dict[str, str]:
-    return {
-        "MELDEPORTAL_ENV": "production",
-        "MELDEPORTAL_SECRET_KEY": secrets.token_urlsafe(48),
-        "MELDEPORTAL_RECEIPT_SECRET": secrets.token_urlsafe(48),
-        "MELDEPORTAL_INSTANCE_PATH": str(instance),
-        "MELDEPORTAL_OPERATOR_NAME": "Test e.V.",
-        "MELDEPORTAL_OPERATOR_ADDRESS": "Weg 1",
-        "MELDEPORTAL_OPERATOR_EMAIL": "a@example.org",
-    }
+def test_development_server_writes_nothing_for_a_reporters_requests(
+    app: Flask, dev_server: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    withhold_on([caplog.handler])  # as on the handler `make run` configures before create_app
+
+    @app.get("/de/report/crash")
+    def reporter_crash() -> str:
+        raise RuntimeError("reporter crash")
+
+    @app.get("/de/probe/crash")
+    def other_crash() -> str:
+        raise RuntimeError("other crash")
+
+    for path in ("/de/report", "/de/%72eport/status", "/static/css/site.css", "/favicon.ico"):
+        assert _request_from(dev_server, path) in {200, 404}
+    assert _request_from(dev_server, "/de/report/crash") == 500
+    assert _request_from(dev_server, "/de/probe/crash") == 500
+    assert _request_from(dev_server, "/de/network") == 200
+    for target in (b"/de/report/status", b"/de/network"):
+        with socket.create_connection(("127.0.0.1", dev_server), timeout=10) as raw:
+            raw.sendall(b"GET " + target + b" HTTP/9.9\r\n\r\n")
+            raw.recv(1024)
+    lines = [record.getMessage() for record in caplog.records]
+    assert "GET /de/network 200" in lines
+    assert "other crash" in caplog.text  # Werkzeug's "Error on request" with its traceback
+    assert any("/de/network" in line and "505" in line for line in lines)
+    assert "reporter crash" not in caplog.text
+    for line in lines:
+        assert not re.search("/de/report|/de/%72eport|/static/|favicon", line), line
+    WITHHELD.take_days_before(dt.date.max)
 
 
 def test_gunicorn_access_log_has_no_address(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    production = production_environment(tmp_path / "instance")
-    for name, value in production.items():
-        monkeypatch.setenv(name, value)
-    prepared = create_app()  # as an operator would: migrate, then `flask keys init`
-    with prepared.app_context():
-        flask_migrate.upgrade()
-        initialise_keys(dt.date.today())
-        db.session.commit()
-        db.engine.dispose()
-    port = _free_port()
-    env = {
-        **os.environ,
-        **production,
-        "HOST": "127.0.0.1",
-        "PORT": str(port),
-        "WEB_CONCURRENCY": "1",
-    }
-    gunicorn = Path(sys.executable).parent / "gunicorn"
+    production = instance_environment(tmp_path / "instance")
+    prepare_instance(production, monkeypatch)
     log_path = tmp_path / "gunicorn.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [str(gunicorn), "-c", "gunicorn.conf.py", "wsgi:app"],
-            cwd=PROJECT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    status = _request_from(port, "/de/network")
-                    break
-                except OSError:
-                    if time.monotonic() > deadline or process.poll() is not None:
-                        raise
-                    time.sleep(0.2)
-            assert status == 200
-            assert _request_from(port, "/healthz") == 200
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
+    with gunicorn_serving(production, log_path) as port:
+        assert _request_from(port, "/de/network") == 200
+        assert _request_from(port, "/healthz") == 200
+        with socket.create_connection(
+            ("127.0.0.1", port), timeout=10, source_address=(LOOPBACK_CLIENT, 0)
+        ) as raw:
+            raw.sendall(b"NONSENSE \x01\x02\r\n\r\n")  # gunicorn names the sender of this
+            raw.recv(1024)
     output = log_path.read_text()
     assert 'GET /de/network HTTP/1.1" 200' in output
+    assert "Invalid request: " in output
     assert LOOPBACK_CLIENT not in output
     assert "secret-query" not in output
 

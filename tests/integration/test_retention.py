@@ -1,7 +1,7 @@
 """Retention: personal data past its deadline is destroyed; the coded incident stays.
 
 On SQLite and on PostgreSQL. Each report here has every kind of personal row: sealed fields, an
-image, a message, an open status session and the form's submission record.
+image, a message and the form's submission record; and an open status session.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ from tests.integration.test_canary import image_with, rows_containing
 
 RECEIPT_SECRET = b"r" * 32
 TODAY = dt.date(2026, 11, 26)
-PERSONAL_ROWS = (ReportField, Attachment, Message, StatusSession, Submission)
+PERSONAL_ROWS = (ReportField, Attachment, Message, Submission)
 
 
 @pytest.fixture
@@ -69,6 +69,7 @@ class Sample:
     report_id: int
     incident_id: int
     receipt: str
+    status: followup.StatusTicket
 
 
 def add_report(deadline: dt.date | None, canary: str = "") -> Sample:
@@ -86,17 +87,18 @@ def add_report(deadline: dt.date | None, canary: str = "") -> Sample:
     mailbox_key = mailbox_key_for_reporter(report, stored.receipt)
     followup.add_message(report, mailbox_key, f"Nachricht {text}", author=followup.REPORTER,
                          kind="message", today=TODAY)  # fmt: skip
-    followup.open_status(
+    status = followup.open_status(
         stored.receipt.display,
         RECEIPT_SECRET,
         now=dt.datetime.now(dt.UTC),
         lifetime=dt.timedelta(hours=2),
     )
+    assert status is not None
     remember_submission(secrets.token_urlsafe(16), report, RECEIPT_SECRET)
     report.retention_deadline = deadline
     db.session.flush()
     incident_id = db.session.scalars(select(Incident.id).where(Incident.report_id == report.id))
-    return Sample(report.id, incident_id.one(), stored.receipt.display)
+    return Sample(report.id, incident_id.one(), stored.receipt.display, status)
 
 
 def personal_rows(report_id: int) -> dict[str, int]:
@@ -128,7 +130,7 @@ def is_untouched(report_id: int) -> bool:
         and report.wrapped_data_key is not None
         and report.wrapped_mailbox_key is not None
         and report.receipt_wrapped_mailbox_key is not None
-        and rows["attachment"] == rows["message"] == rows["status_session"] == 1
+        and rows["attachment"] == rows["message"] == 1
         and rows["submission"] == 1
         and rows["report_field"] > 0
     )
@@ -167,6 +169,31 @@ def test_a_due_report_loses_its_personal_data_and_keeps_its_incident(keyed_app: 
         unlocked = keyring.unlock_with_recovery(keyed_app.config["TEST_RECOVERY"])
         with pytest.raises(SealError, match="purged"):
             open_report(report, unlocked)
+
+
+def test_a_purged_report_refuses_a_status_session_opened_before(keyed_app: Flask) -> None:
+    """The purge cannot find the session (its report is sealed); it makes it open nothing."""
+    now = dt.datetime.now(dt.UTC)
+    with keyed_app.app_context():
+        due = add_report(TODAY - dt.timedelta(days=1))
+        kept = add_report(None)
+        db.session.commit()
+        for sample in (due, kept):
+            report, _ = followup.resume_status(sample.status, now=now)
+            assert report.id == sample.report_id
+
+        purge_due_reports(TODAY)
+        db.session.expire_all()
+
+        with pytest.raises(followup.StatusClosed):
+            followup.resume_status(due.status, now=now)
+        report, _ = followup.resume_status(kept.status, now=now)
+        assert report.id == kept.report_id
+        db.session.commit()
+        assert db.session.scalars(select(StatusSession.id)).all() == [kept.status.session_id]
+        with pytest.raises(followup.ReportPurged):  # and a new one is refused, as before
+            followup.open_status(due.receipt, RECEIPT_SECRET, now=now,
+                                 lifetime=dt.timedelta(hours=2))  # fmt: skip
 
 
 def test_reports_not_yet_due_or_without_deadline_are_untouched(keyed_app: Flask) -> None:

@@ -114,3 +114,60 @@ def test_statistics_columns_are_filled_from_earlier_case_work(
         ]
         flask_migrate.downgrade(revision="base")
         db.engine.dispose()
+
+
+def _count_status_sessions() -> int:
+    with db.engine.connect() as connection:
+        return int(connection.execute(text("SELECT COUNT(*) FROM status_session")).scalar_one())
+
+
+def test_status_sessions_are_removed_both_ways_when_their_sealing_changes(
+    make_app: AppFactory, database_url: str
+) -> None:
+    """fff25083a049 cannot reseal live sessions (their secrets exist only in cookies)."""
+    app: Flask = make_app(DATABASE_URL=database_url)
+    with app.app_context():
+        flask_migrate.upgrade(revision="6918f2188c81")
+        with db.engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO org_key (id, public_key, fingerprint, state, created_on)"
+                    " VALUES (1, :key, 'f', 'active', '2026-11-26')"
+                ),
+                {"key": b"k" * 32},
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO report (id, receipt_lookup, submitted_on, org_key_id,"
+                    " receipt_salt) VALUES (7, 'lookup', '2026-11-26', 1, :salt)"
+                ),
+                {"salt": b"s" * 16},
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO status_session (id, report_id, sealed_mailbox_key, expires_at)"
+                    " VALUES ('old', 7, :sealed, '2026-11-26 14:03:05.123456+00:00')"
+                ),
+                {"sealed": b"x" * 60},
+            )
+        assert _count_status_sessions() == 1
+        flask_migrate.upgrade(revision="fff25083a049")
+        assert _count_status_sessions() == 0
+        columns = {column["name"] for column in inspect(db.engine).get_columns("status_session")}
+        assert columns == {"id", "sealed_access", "expires_on"}
+        with db.engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO status_session (id, sealed_access, expires_on)"
+                    " VALUES ('new', :sealed, '2026-11-27')"
+                ),
+                {"sealed": b"y" * 89},
+            )
+        flask_migrate.downgrade(revision="6918f2188c81")
+        assert _count_status_sessions() == 0
+        columns = {column["name"] for column in inspect(db.engine).get_columns("status_session")}
+        assert columns == {"id", "report_id", "sealed_mailbox_key", "expires_at"}
+        with db.engine.connect() as connection:  # the reports themselves are untouched
+            assert connection.execute(text("SELECT id FROM report")).scalars().all() == [7]
+        flask_migrate.downgrade(revision="base")
+        db.engine.dispose()
