@@ -51,10 +51,11 @@ class BaseConfig:
     # Long enough to write a report calmly; an expired token re-shows the form with its text.
     WTF_CSRF_TIME_LIMIT: int | None = 8 * 3600
     BABEL_DEFAULT_LOCALE = DEFAULT_LANGUAGE
-    # Argon2id cost for new key slots (stored with each slot, so raising it is safe).
+    # Argon2id cost for new passwords and key slots (stored with each, so raising it is safe).
+    # One lane: derivations run one at a time per process anyway (app/crypto/kdf.py).
     SLOT_KDF_MEMORY_KIB = 64 * 1024
     SLOT_KDF_ITERATIONS = 3
-    SLOT_KDF_LANES = 4
+    SLOT_KDF_LANES = 1
     # Operator details for the imprint (legally required where the service is public).
     OPERATOR_NAME = ""
     OPERATOR_ADDRESS = ""  # several lines allowed

@@ -14,7 +14,7 @@ from app.models.report import (
     StatusSession,
     Submission,
 )
-from app.models.user import Invitation, RecoveryCode, User
+from app.models.user import Invitation, LoginThrottle, RecoveryCode, StaffSession, User
 
 __all__ = [
     "ApiToken",
@@ -28,12 +28,14 @@ __all__ = [
     "Invitation",
     "KeyGrant",
     "KeySlot",
+    "LoginThrottle",
     "Message",
     "RecoveryCode",
     "OrgKey",
     "Report",
     "ReportField",
     "SessionKey",
+    "StaffSession",
     "StatusSession",
     "Submission",
     "User",
