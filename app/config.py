@@ -26,9 +26,13 @@ class BaseConfig:
     RECEIPT_SECRET: str | None = None
     DATABASE_URL: str | None = None  # None: SQLite in the instance folder
     SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
-    # Whole request bodies above this size are refused with 413: five images and the text.
-    MAX_CONTENT_LENGTH = 52 * 1024 * 1024
+    # Whole request bodies above this size are refused with 413 (staff pages, status codes…).
+    MAX_CONTENT_LENGTH = 1024 * 1024
     MAX_FORM_MEMORY_SIZE = 1024 * 1024
+    # Forms that take images read bodies up to this size, so that a person who chose too many
+    # or too large photos keeps their text; only the allowed files are held in memory, each up
+    # to IMAGE_MAX_BYTES (app/requests.py). Above it, the answer is a bare 413.
+    UPLOAD_BODY_LIMIT = 256 * 1024 * 1024
     IMAGE_MAX_BYTES = 10 * 1024 * 1024
     IMAGE_MAX_PIXELS = 40_000_000
     # Abuse resistance without tracking: a form sent faster than this is refused (politely).

@@ -65,6 +65,7 @@ def prepare_instance(variables: Mapping[str, str]) -> str:
             flask_migrate.upgrade()
             recovery = initialise_keys(dt.date.today())
             db.session.commit()
+            db.session.remove()
             db.engine.dispose()
     return recovery
 

@@ -8,6 +8,7 @@ from app.models.incident import Incident, IncidentCode
 from app.models.keys import KeyGrant, KeySlot, OrgKey, SessionKey
 from app.models.report import (
     Attachment,
+    IdCounter,
     Message,
     Report,
     ReportField,
@@ -21,6 +22,7 @@ __all__ = [
     "Attachment",
     "AuditEvent",
     "Base",
+    "IdCounter",
     "CaseCode",
     "CaseNote",
     "Incident",

@@ -47,6 +47,7 @@ def _make_account(
                 params=params, unlocked=unlock_with_recovery(recovery),
             )  # fmt: skip
             db.session.commit()
+            db.session.remove()
             db.engine.dispose()
     return enrolment.recovery_codes
 
