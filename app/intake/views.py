@@ -70,6 +70,28 @@ def _receipt_secret() -> bytes:
 bp.after_request(forbid_caching)
 
 
+def image_limits(max_files: int) -> dict[str, str]:
+    """Data attributes for a file input: the limits and their messages, for the script that
+    says at once when a choice does not fit (static/js/image-limits.js)."""
+    max_bytes = int(current_app.config["IMAGE_MAX_BYTES"])
+    return {
+        "data-max-files": str(max_files),
+        "data-max-bytes": str(max_bytes),
+        "data-too-many": _("Bitte wählen Sie höchstens %(count)s Bilder.", count=max_files),
+        "data-too-large": _(
+            "„%(name)s“ ist größer als %(size)s MB.", name="{name}", size=max_bytes // (1024 * 1024)
+        ),  # fmt: skip
+    }
+
+
+@bp.app_context_processor  # the case view shows the same question fields
+def upload_helpers() -> dict[str, Any]:
+    return {
+        "image_limits": image_limits,
+        "max_images": current_codebook().question("images").max_files or 0,
+    }
+
+
 def _new_form() -> ReportFormBase:
     return report_form_class(current_codebook(), g.lang)()
 

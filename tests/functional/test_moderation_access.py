@@ -238,7 +238,9 @@ def test_a_copied_cookie_is_worthless_after_logout(
                          data={"csrf_token": csrf, "to": "in_review"})  # fmt: skip
     assert changed.status_code == 302
     with intake_app.app_context():
-        assert db.session.get(Incident, case_id).state == "received"
+        incident = db.session.get(Incident, case_id)
+        assert incident is not None
+        assert incident.state == "received"
         assert db.session.scalars(select(StaffSession)).all() == []
 
 
