@@ -170,7 +170,7 @@ def invitation(token: str) -> Any:
     found = open_invitation(token[:100], _now())
     if found is None:
         return render_template("moderation/invitation.html", invalid=True), 404
-    if request.method == "GET":
+    if request.method != "POST":  # GET, and HEAD like it
         return render_template("moderation/invitation.html", invitation=found)
     password = request.form.get("password", "")
     if password != request.form.get("password_again", ""):
