@@ -14,11 +14,13 @@ from app import retention
 from app.api import tokens
 from app.crypto import keyring
 from app.crypto.errors import SealError
+from app.crypto.kdf import KdfParams
 from app.crypto.sessions import purge_expired_sessions
-from app.crypto.slots import KdfParams
 from app.extensions import db
 from app.intake.followup import purge_status_sessions
 from app.models import ApiToken
+from app.moderation.staff_sessions import purge_expired_staff_sessions
+from app.moderation.throttle import purge_old_throttles
 
 keys_cli = AppGroup("keys", help="The organisation key: create, inspect, rotate, recover.")
 
@@ -26,14 +28,6 @@ RECOVERY_INSTRUCTION = (
     "Write it on paper or store it offline, away from this server. It is shown only now and "
     "is the only way back to the reports if every password is lost."
 )
-
-
-def kdf_params(app: Flask) -> KdfParams:
-    return KdfParams(
-        memory_kib=int(app.config["SLOT_KDF_MEMORY_KIB"]),
-        iterations=int(app.config["SLOT_KDF_ITERATIONS"]),
-        lanes=int(app.config["SLOT_KDF_LANES"]),
-    )
 
 
 def _today() -> dt.date:
@@ -123,7 +117,9 @@ def recover(holder: str) -> None:
     if len(password) < 12:
         raise click.ClickException("the password needs at least 12 characters")
     try:
-        keyring.recover_slot(code, holder, password, today=_today(), params=kdf_params(current_app))
+        keyring.recover_slot(
+            code, holder, password, today=_today(), params=KdfParams.from_config(current_app.config)
+        )
     except SealError as error:
         raise click.ClickException(str(error)) from None
     db.session.commit()
@@ -216,7 +212,10 @@ def purge_sessions() -> None:
     Status sessions keep no time in clear: they go once the last day they could last has passed.
     """
     now = dt.datetime.now(dt.UTC)
-    staff = purge_expired_sessions(now)
+    idle = dt.timedelta(minutes=current_app.config["STAFF_IDLE_MINUTES"])
+    staff = purge_expired_staff_sessions(now, idle)
+    purge_expired_sessions(now)  # the unlocked keys of those logins
+    purge_old_throttles(now)
     reporters = purge_status_sessions(now.date())
     db.session.commit()
     click.echo(f"Removed {staff} expired staff sessions and {reporters} status sessions.")

@@ -26,9 +26,13 @@ class BaseConfig:
     RECEIPT_SECRET: str | None = None
     DATABASE_URL: str | None = None  # None: SQLite in the instance folder
     SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
-    # Whole request bodies above this size are refused with 413: five images and the text.
-    MAX_CONTENT_LENGTH = 52 * 1024 * 1024
+    # Whole request bodies above this size are refused with 413 (staff pages, status codes…).
+    MAX_CONTENT_LENGTH = 1024 * 1024
     MAX_FORM_MEMORY_SIZE = 1024 * 1024
+    # Forms that take images read bodies up to this size, so that a person who chose too many
+    # or too large photos keeps their text; only the allowed files are held in memory, each up
+    # to IMAGE_MAX_BYTES (app/requests.py). Above it, the answer is a bare 413.
+    UPLOAD_BODY_LIMIT = 256 * 1024 * 1024
     IMAGE_MAX_BYTES = 10 * 1024 * 1024
     IMAGE_MAX_PIXELS = 40_000_000
     # Abuse resistance without tracking: a form sent faster than this is refused (politely).
@@ -51,10 +55,11 @@ class BaseConfig:
     # Long enough to write a report calmly; an expired token re-shows the form with its text.
     WTF_CSRF_TIME_LIMIT: int | None = 8 * 3600
     BABEL_DEFAULT_LOCALE = DEFAULT_LANGUAGE
-    # Argon2id cost for new key slots (stored with each slot, so raising it is safe).
+    # Argon2id cost for new passwords and key slots (stored with each, so raising it is safe).
+    # One lane: derivations run one at a time per process anyway (app/crypto/kdf.py).
     SLOT_KDF_MEMORY_KIB = 64 * 1024
     SLOT_KDF_ITERATIONS = 3
-    SLOT_KDF_LANES = 4
+    SLOT_KDF_LANES = 1
     # Operator details for the imprint (legally required where the service is public).
     OPERATOR_NAME = ""
     OPERATOR_ADDRESS = ""  # several lines allowed

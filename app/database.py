@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+import random
 import sqlite3
-from typing import Any
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from flask import Flask, Response
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from app.extensions import db
 
-SQLITE_BUSY_TIMEOUT_MS = 5000
+# A write waits this long for SQLite's one write lock before it fails; with writes kept short
+# (reports are sealed before they are written), a queue of this length is a burst, not a jam.
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Errors that mean "another writer was in the way": worth a short wait and another try.
+_SQLITE_CONTENTION = ("database is locked", "database table is locked", "database is busy")
+_POSTGRESQL_CONTENTION = frozenset({"40001", "40P01"})  # serialization failure, deadlock
+WRITE_ATTEMPTS = 3
+Result = TypeVar("Result")
 
 
 def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -27,6 +38,52 @@ def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.execute("PRAGMA secure_delete=ON")
     finally:
         cursor.close()
+
+
+def is_contention(error: DBAPIError) -> bool:
+    """The write failed only because others were writing: it may succeed when tried again."""
+    code = getattr(error.orig, "sqlstate", None)
+    return code in _POSTGRESQL_CONTENTION or any(
+        text in str(error.orig).lower() for text in _SQLITE_CONTENTION
+    )
+
+
+def retry_on_contention(attempt: Callable[[], Result], before_retry: Callable[[], None]) -> Result:
+    """``attempt()``, tried again (after ``before_retry()`` and a short random pause) when it
+    failed only because others were writing.
+
+    Raises:
+        DBAPIError: any other failure at once; contention after ``WRITE_ATTEMPTS`` tries.
+    """
+    for number in range(1, WRITE_ATTEMPTS + 1):
+        try:
+            return attempt()
+        except DBAPIError as error:
+            if isinstance(error, IntegrityError) or not is_contention(error):
+                raise
+            if number == WRITE_ATTEMPTS:
+                raise
+            before_retry()
+            time.sleep(random.uniform(0.05, 0.2) * number)  # noqa: S311 - jitter, not a secret
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def write_now(rows: Sequence[object]) -> None:
+    """Flush the session, trying again when other writers are in the way.
+
+    ``rows`` are the new objects the flush writes (with their cascades): a failed try rolls
+    the transaction back, which takes them out of the session, so they are added again.
+
+    Raises:
+        IntegrityError: a constraint refused the rows (never retried).
+        OperationalError: still no way through after ``WRITE_ATTEMPTS`` tries.
+    """
+
+    def start_again() -> None:
+        db.session.rollback()
+        db.session.add_all(rows)
+
+    retry_on_contention(db.session.flush, start_again)
 
 
 def commit_or_roll_back(response: Response) -> Response:

@@ -36,6 +36,20 @@ ERROR_TEXTS = {
             "schicken Sie weniger Dateien auf einmal."
         ),
     ),
+    415: (
+        _l("Die Anfrage ist fehlerhaft"),
+        _l(
+            "Was Ihr Browser geschickt hat, ist kein Formular, das wir lesen können. Bitte öffnen "
+            "Sie die Seite neu und füllen Sie das Formular dort aus."
+        ),
+    ),
+    429: (
+        _l("Zu viele Anfragen"),
+        _l(
+            "Gerade kamen zu viele Anfragen. Bitte warten Sie etwas und versuchen Sie es dann noch "
+            "einmal."
+        ),
+    ),
     500: (
         _l("Ein Fehler ist aufgetreten"),
         _l(
@@ -43,15 +57,25 @@ ERROR_TEXTS = {
             "es später noch einmal."
         ),
     ),
+    503: (
+        _l("Gerade ausgelastet"),
+        _l(
+            "Der Dienst ist gerade sehr beschäftigt. Bitte versuchen Sie es in einer Minute noch "
+            "einmal."
+        ),
+    ),
 }
 
 
-def render_error(error: HTTPException) -> tuple[str, int]:
+def render_error(error: HTTPException, message: str | None = None) -> tuple[str, int]:
+    """The localised error page for ``error``; ``message`` replaces its generic text."""
     code = error.code or 500
     # A status without its own text gets the generic one of its class, but keeps its code.
-    title, message = ERROR_TEXTS.get(code) or ERROR_TEXTS[500 if code >= 500 else 400]
+    title, generic = ERROR_TEXTS.get(code) or ERROR_TEXTS[500 if code >= 500 else 400]
     g.setdefault("lang", select_locale())
-    return render_template("errors/error.html", code=code, title=title, message=message), code
+    return render_template(
+        "errors/error.html", code=code, title=title, message=message or generic
+    ), code
 
 
 def handle_http_error(error: HTTPException) -> tuple[str, int]:

@@ -29,6 +29,7 @@ from app.models import Incident, User
 from app.models.incident import CLOSED, IN_REVIEW, NOT_VERIFIABLE, OUT_OF_SCOPE, RECEIVED, VERIFIED
 from app.models.user import MODERATOR
 from app.moderation import case_views, cases
+from app.moderation.staff_sessions import open_staff_session
 from bench.harness import bare_client, per_call_seconds, report
 from tests.staff import make_staff
 
@@ -124,9 +125,11 @@ def logged_in_client(app: Flask) -> Any:
     with app.app_context():
         moderator = db.session.scalars(select(User).where(User.role == MODERATOR)).first()
         assert moderator is not None
-        now = int(time.time())
-        staff = {"user": moderator.id, "generation": moderator.session_generation,
-                 "login_at": now, "seen_at": now, "keys": None}  # fmt: skip
+        token = open_staff_session(
+            moderator, now=dt.datetime.now(dt.UTC), lifetime=dt.timedelta(hours=12)
+        )
+        db.session.commit()
+        staff = {"token": token, "keys": None}
     client = app.test_client()
     with client.session_transaction() as session:
         session["staff"] = staff

@@ -11,8 +11,8 @@ from urllib.parse import parse_qs, urlsplit
 from cryptography.hazmat.primitives.hashes import SHA1
 from cryptography.hazmat.primitives.twofactor.totp import TOTP
 
+from app.crypto.kdf import KdfParams
 from app.crypto.keyring import unlock_with_recovery
-from app.crypto.slots import KdfParams
 from app.extensions import db
 from app.models.user import ADMIN, MODERATOR
 from app.moderation.accounts import create_user

@@ -22,9 +22,10 @@ from app.api.tokens import STATISTICS, SUBMIT, find_valid_token
 from app.codebook import Codebook, current_codebook
 from app.config import DEFAULT_LANGUAGE, LANGUAGES
 from app.crypto.receipts import new_receipt_code
+from app.database import write_now
 from app.extensions import db, limiter
 from app.intake.answers import Answers, InvalidAnswers, parse_answers
-from app.intake.services import submit_report
+from app.intake.services import submit_report, take_report_id
 from app.notifications import NEW_REPORT, queue_notification
 from app.research.exports import FORMATS, record_export
 from app.research.statistics import (
@@ -150,8 +151,9 @@ def post_report() -> tuple[Response, int]:
         today=today,
         receipt_secret=_receipt_secret(),
         source="api",
+        report_id=take_report_id(),  # sealed with no write lock held
     )
-    db.session.flush()
+    write_now([stored.report, stored.incident])  # the write lock, held to the request's commit
     queue_notification(NEW_REPORT)  # sent after the commit, to staff who opted in
     body = {
         "receipt_code": stored.receipt.display,

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from app.audit import record_event
 from app.crypto.errors import KeysAlreadyInitialised, KeysNotInitialised, SealError, WrongPassword
+from app.crypto.kdf import DEFAULT_KDF, KdfParams
 from app.crypto.keys import (
     fingerprint,
     load_public_key,
@@ -27,8 +28,6 @@ from app.crypto.keys import (
 )
 from app.crypto.reports import rewrap_report
 from app.crypto.slots import (
-    DEFAULT_KDF,
-    KdfParams,
     SealedHolderKey,
     open_holder_key,
     recovery_code,

@@ -11,17 +11,16 @@ knowing anyone's password, and a password change rewraps only that holder's own 
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 
 from app.crypto import codes
 from app.crypto.envelope import KEY_BYTES, NONCE_BYTES, TAG_BYTES
 from app.crypto.errors import SealError, WrongPassword
+from app.crypto.kdf import KdfParams, derive_from_password
 from app.crypto.keys import load_private_key, private_bytes
 
 SLOT_V1 = 1
@@ -29,38 +28,9 @@ SALT_BYTES = 16
 RECOVERY_CHARACTERS = 52  # 260 bits of room for a 256-bit X25519 private key
 
 
-@dataclass(frozen=True)
-class KdfParams:
-    """Argon2id cost. The default takes 64 MiB and about 0.15 s on a small server."""
-
-    memory_kib: int = 64 * 1024
-    iterations: int = 3
-    lanes: int = 4
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"algorithm": "argon2id", **asdict(self)}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> KdfParams:
-        if data.get("algorithm") != "argon2id":
-            raise SealError("unknown key derivation")
-        try:
-            return cls(int(data["memory_kib"]), int(data["iterations"]), int(data["lanes"]))
-        except (KeyError, TypeError, ValueError):
-            raise SealError("damaged key derivation parameters") from None
-
-
-DEFAULT_KDF = KdfParams()
-
-
 def password_key(password: str, salt: bytes, params: KdfParams) -> bytes:
-    return Argon2id(
-        salt=salt,
-        length=KEY_BYTES,
-        iterations=params.iterations,
-        lanes=params.lanes,
-        memory_cost=params.memory_kib,
-    ).derive(password.encode("utf-8"))
+    """The key that seals a holder's private key (Argon2id, one derivation at a time)."""
+    return derive_from_password(password, salt, params, KEY_BYTES)
 
 
 def _aad(context: str) -> bytes:

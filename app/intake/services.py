@@ -11,7 +11,8 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select, text, update
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.codebook import Codebook
 from app.crypto.keyring import sealing_key
@@ -24,15 +25,19 @@ from app.crypto.receipts import (
     submission_lookup,
 )
 from app.crypto.reports import Evidence, seal_report
+from app.database import retry_on_contention
 from app.extensions import db
 from app.intake.answers import Answers, month_end
-from app.models import Incident, IncidentCode, Report, Submission
+from app.models import IdCounter, Incident, IncidentCode, Report, Submission
+
+REPORT_IDS = "report"
 
 
 @dataclass(frozen=True)
 class StoredReport:
     report: Report
     receipt: ReceiptCode
+    incident: Incident
 
 
 def _incident_period(answers: Answers) -> tuple[dt.date, dt.date]:
@@ -81,6 +86,39 @@ def code_incident(answers: Answers, codebook: Codebook, *, today: dt.date, sourc
     return incident
 
 
+def take_report_id(*, on_its_own: bool = True) -> int:
+    """A new report's id, before any of its rows is written.
+
+    Sealing binds every field to the report's id, and on SQLite the first write of a transaction
+    takes the database's only write lock until the commit. Taking the id first lets a report be
+    sealed with no lock held, so that the write itself stays short. PostgreSQL hands out the id
+    from the table's own sequence; SQLite from a counter row, in a transaction of its own
+    (``on_its_own``) that holds the lock only for that one update — or, for a caller that writes
+    already (the demo generator), within the caller's transaction.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        sequence = text("SELECT nextval(pg_get_serial_sequence('report', 'id'))")
+        return int(db.session.scalar(sequence))
+    highest = select(func.coalesce(func.max(Report.id), 0)).scalar_subquery()
+    statements = (
+        sqlite_insert(IdCounter).values(name=REPORT_IDS, last=0).on_conflict_do_nothing(),
+        update(IdCounter)
+        .where(IdCounter.name == REPORT_IDS)
+        .values(last=func.max(IdCounter.last, highest) + 1)
+        .returning(IdCounter.last),
+    )
+    if not on_its_own:
+        db.session.execute(statements[0])
+        return int(db.session.execute(statements[1]).scalar_one())
+
+    def take() -> int:
+        with db.engine.begin() as connection:
+            connection.execute(statements[0])
+            return int(connection.execute(statements[1]).scalar_one())
+
+    return retry_on_contention(take, lambda: None)
+
+
 def store_sealed_report(
     texts: Mapping[str, str],
     evidence: Sequence[Evidence],
@@ -89,14 +127,20 @@ def store_sealed_report(
     receipt: ReceiptCode,
     submitted_on: dt.date,
     receipt_secret: bytes,
+    report_id: int | None = None,
 ) -> Report:
     """Add a report whose ``texts`` and ``evidence`` are sealed to the current organisation key.
+
+    Nothing is written yet: the rows are added to the session, and the caller's flush (or
+    commit) writes them in one short step. ``report_id`` comes from ``take_report_id``; without
+    it, one is taken within the caller's transaction.
 
     Raises:
         KeysNotInitialised: before ``flask keys init``.
     """
     org_key = sealing_key()
     report = Report(
+        id=report_id if report_id is not None else take_report_id(on_its_own=False),
         receipt_lookup=receipt_lookup(receipt, receipt_secret),
         submitted_on=submitted_on,
         org_key_id=org_key.id,
@@ -104,9 +148,8 @@ def store_sealed_report(
         codebook_version=codebook.version,
         codebook_hash=codebook.hash,
     )
-    db.session.add(report)
-    db.session.flush()  # the id is part of every sealed field's associated data
     seal_report(report, texts, evidence, load_public_key(org_key.public_key), receipt)
+    db.session.add(report)
     return report
 
 
@@ -119,9 +162,15 @@ def submit_report(
     today: dt.date,
     receipt_secret: bytes,
     source: str = "form",
+    form_token: str | None = None,
+    report_id: int | None = None,
 ) -> StoredReport:
-    """Seal and store one report and its coded incident.
+    """Seal one report and its coded incident and add them to the session, unwritten.
 
+    With ``report_id`` from ``take_report_id()``, the report is sealed before anything is
+    written, and the caller's one flush is the only moment a write lock is needed.
+    ``form_token``: the form's one-time token, remembered so that a second POST of the same
+    form finds this report.
     ``receipt`` is shown to the person once and never stored (only a keyed hash of it). No
     audit event is written: an event's exact time would date the submission more precisely than
     the report itself does, and there is no actor to name.
@@ -136,12 +185,14 @@ def submit_report(
         receipt=receipt,
         submitted_on=today,
         receipt_secret=receipt_secret,
+        report_id=report_id,
     )
     incident = code_incident(answers, codebook, today=today, source=source)
-    incident.report_id = report.id
+    incident.report = report
     db.session.add(incident)
-    db.session.flush()
-    return StoredReport(report, receipt)
+    if form_token is not None:
+        remember_submission(form_token, report, receipt_secret)
+    return StoredReport(report, receipt, incident)
 
 
 def already_submitted(form_token: str, receipt_secret: bytes) -> Report | None:

@@ -18,27 +18,32 @@ from flask import (
     session,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import FileStorage
-from werkzeug.exceptions import TooManyRequests
+from werkzeug.exceptions import RequestEntityTooLarge, TooManyRequests, UnsupportedMediaType
 
+from app.audit import security_log
 from app.codebook import current_codebook
 from app.crypto.attachments import sanitise_image
 from app.crypto.envelope import ReportKey
 from app.crypto.errors import ImageRejected
 from app.crypto.receipts import receipt_for_submission
 from app.crypto.reports import Evidence
+from app.database import write_now
+from app.errors import render_error
 from app.extensions import db, limiter
 from app.i18n import LANG_PREFIX
 from app.intake import bp, followup
 from app.intake.forms import HONEYPOT_FIELD, ReportFormBase, report_form_class
-from app.intake.services import already_submitted, remember_submission, submit_report
+from app.intake.services import already_submitted, submit_report, take_report_id
 from app.intake.tokens import issue_form_token, read_form_token
 from app.models import Report
 from app.notifications import NEW_REPORT, REPORTER_ANSWERED, queue_notification
+from app.requests import accepts_uploads, upload_was_kept
 from app.security import forbid_caching
 from app.text import is_blank, isolate, normalise_text
 
@@ -65,6 +70,28 @@ def _receipt_secret() -> bytes:
 bp.after_request(forbid_caching)
 
 
+def image_limits(max_files: int) -> dict[str, str]:
+    """Data attributes for a file input: the limits and their messages, for the script that
+    says at once when a choice does not fit (static/js/image-limits.js)."""
+    max_bytes = int(current_app.config["IMAGE_MAX_BYTES"])
+    return {
+        "data-max-files": str(max_files),
+        "data-max-bytes": str(max_bytes),
+        "data-too-many": _("Bitte wählen Sie höchstens %(count)s Bilder.", count=max_files),
+        "data-too-large": _(
+            "„%(name)s“ ist größer als %(size)s MB.", name="{name}", size=max_bytes // (1024 * 1024)
+        ),  # fmt: skip
+    }
+
+
+@bp.app_context_processor  # the case view shows the same question fields
+def upload_helpers() -> dict[str, Any]:
+    return {
+        "image_limits": image_limits,
+        "max_images": current_codebook().question("images").max_files or 0,
+    }
+
+
 def _new_form() -> ReportFormBase:
     return report_form_class(current_codebook(), g.lang)()
 
@@ -83,6 +110,38 @@ def _render_form(form: ReportFormBase, notice: str | None = None, status: int = 
         lang=g.lang,
         today=_today().isoformat(),
     ), status
+
+
+FORM_TYPES = frozenset({"multipart/form-data", "application/x-www-form-urlencoded"})
+IMAGES_AGAIN = _l("Aus Sicherheitsgründen behält der Browser ausgewählte Bilder nicht: bitte "
+                  "wählen Sie sie noch einmal aus.")  # fmt: skip
+
+
+def _is_form_body() -> bool:
+    """Only a browser's form encodings carry a report; JSON and the like are another client's."""
+    return request.mimetype in FORM_TYPES
+
+
+def _has_typed_answers(form: ReportFormBase) -> bool:
+    return any(value not in (None, "", [], False) for value in form.raw_answers().values())
+
+
+def _chose_images(form: ReportFormBase) -> bool:
+    return any(upload and upload.filename for upload in (form.images.data or []))
+
+
+def _with_images_again(notice: str, form: ReportFormBase) -> str:
+    """A notice on a form whose chosen images the browser dropped says to choose them again."""
+    return f"{notice} {IMAGES_AGAIN}" if _chose_images(form) else notice
+
+
+def _expired_form_notice(form: ReportFormBase) -> str:
+    """Says the answers are still there only when there are answers to keep."""
+    if not _has_typed_answers(form):
+        return str(_("Das Formular war abgelaufen. Bitte füllen Sie es noch einmal aus."))
+    notice = _("Die Sitzung war abgelaufen. Ihre Angaben sind noch da: bitte prüfen Sie sie und "
+               "senden Sie das Formular noch einmal.")  # fmt: skip
+    return _with_images_again(notice, form)
 
 
 def _render_receipt(signed_token: str | None, error: str | None = None, status: int = 200) -> Any:
@@ -107,12 +166,20 @@ def _evidence(form: ReportFormBase) -> list[Evidence] | None:
 
 
 def clean_images(uploads: list[FileStorage], max_files: int) -> tuple[list[Evidence], list[str]]:
-    """Re-encode each upload in memory; the messages name every refused file."""
-    if len(uploads) > max_files:
-        return [], [_("Bitte wählen Sie höchstens %(count)s Bilder.", count=max_files)]
+    """Re-encode each upload in memory; the messages name every limit passed and refused file.
+
+    Files beyond ``max_files``, and the part of a file beyond the size limit, were never kept
+    (app/requests.py): they are named here, never decoded.
+    """
     evidence, problems = [], []
-    for upload in uploads:
+    if len(uploads) > max_files:
+        problems.append(_("Bitte wählen Sie höchstens %(count)s Bilder (Sie hatten %(chosen)s "
+                          "gewählt).", count=max_files, chosen=len(uploads)))  # fmt: skip
+    for upload in uploads[:max_files]:
         name = normalise_text(upload.filename or "")[:200]
+        if not upload_was_kept(upload):
+            problems.append(str(IMAGE_MESSAGES["too_large"]) % {"name": isolate(name)})
+            continue
         try:
             image = sanitise_image(
                 upload.read(),
@@ -129,16 +196,17 @@ def clean_images(uploads: list[FileStorage], max_files: int) -> tuple[list[Evide
 
 @bp.route(f"{LANG_PREFIX}/report", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["REPORT_RATE_LIMIT"], methods=["POST"])
+@accepts_uploads
 def report() -> Any:
     """The report form; a valid POST stores the report and shows the receipt."""
+    if request.method != "POST":  # GET, and HEAD like it
+        return _render_form(_new_form())
+    if not _is_form_body():
+        abort(415)
     form = _new_form()
-    if request.method == "GET":
-        return _render_form(form)
     token = read_form_token(current_app.config["SECRET_KEY"], form.form_token.data)
     if token is None:
-        notice = _("Das Formular war abgelaufen. Bitte prüfen Sie Ihre Angaben und senden Sie "
-                   "es noch einmal.")  # fmt: skip
-        return _render_form(form, notice, 400)
+        return _render_form(form, _expired_form_notice(form), 400)
     form_token, issued_at = token
     if already_submitted(form_token, _receipt_secret()) is not None:
         return _render_receipt(form.form_token.data)
@@ -148,7 +216,7 @@ def report() -> Any:
     if time.time() - issued_at < current_app.config["INTAKE_MIN_FILL_SECONDS"]:
         notice = _("Das ging sehr schnell. Bitte prüfen Sie Ihre Angaben und senden Sie das "
                    "Formular noch einmal.")  # fmt: skip
-        return _render_form(form, notice, 400)
+        return _render_form(form, _with_images_again(notice, form), 400)
     valid = form.validate_answers(_today())
     evidence = _evidence(form)
     if not valid or evidence is None or form.answers is None:
@@ -160,15 +228,21 @@ def report() -> Any:
         receipt=receipt_for_submission(_receipt_secret(), form_token),
         today=_today(),
         receipt_secret=_receipt_secret(),
+        form_token=form_token,
+        report_id=take_report_id(),  # sealed with no write lock held
     )
-    remember_submission(form_token, stored.report, _receipt_secret())
+    page = _render_receipt(form.form_token.data)  # rendered before the write lock is taken
     try:
-        db.session.flush()
-    except IntegrityError:  # the same form, sent twice at once: the other request stored it
+        write_now([stored.report, stored.incident])  # held from here to the request's commit
+    except IntegrityError:
+        # The same form, sent twice at once: the other request stored it and shows the same
+        # receipt (the code comes from the form's token).
         db.session.rollback()
-    else:
-        queue_notification(NEW_REPORT)  # sent after the commit, to staff who opted in
-    return _render_receipt(form.form_token.data)
+        if already_submitted(form_token, _receipt_secret()) is None:
+            raise
+        return page
+    queue_notification(NEW_REPORT)  # sent after the commit, to staff who opted in
+    return page
 
 
 @bp.post(f"{LANG_PREFIX}/report/receipt")
@@ -191,26 +265,65 @@ def thanks() -> str:
 
 
 @bp.errorhandler(CSRFError)
-def keep_the_form_on_csrf_failure(error: CSRFError) -> Any:
-    """An expired or missing security token must not cost a person their report."""
-    if request.endpoint == "intake.report":
-        notice = _("Die Sitzung war abgelaufen. Ihre Angaben sind noch da: bitte senden Sie das "
-                   "Formular noch einmal.")  # fmt: skip
-        return _render_form(_new_form(), notice, 400)
-    return current_app.handle_http_exception(error)
+def keep_what_was_typed_on_csrf_failure(error: CSRFError) -> Any:
+    """An expired or missing security token must not cost a person what they typed.
+
+    One short log line, without the path: the token's problem, nothing that dates a report.
+    """
+    security_log.warning("refused a public form without a valid security token: %s",
+                         error.description)  # fmt: skip
+    endpoint = request.endpoint
+    if not _is_form_body():
+        return render_error(UnsupportedMediaType())
+    if endpoint == "intake.report":
+        form = _new_form()
+        return _render_form(form, _expired_form_notice(form), 400)
+    if endpoint == "intake.status":
+        notice = _("Die Sitzung war abgelaufen. Bitte öffnen Sie Ihre Meldung noch einmal.")
+        return _code_page(notice, 400, code=request.form.get("code", "")[:100])
+    if endpoint in STATUS_ACTIONS:
+        opened = _open_report()
+        if opened is None:
+            return _status_lost(400)
+        return _status_action_again(*opened)
+    if endpoint == "intake.status_leave":  # leaving is always safe: do it
+        return status_leave()
+    if endpoint == "intake.receipt_kept":
+        signed = request.form.get("form_token", "")
+        token = read_form_token(current_app.config["SECRET_KEY"], signed)
+        if token is not None and already_submitted(token[0], _receipt_secret()) is not None:
+            notice = _("Die Sitzung war abgelaufen. Bitte bestätigen Sie noch einmal, dass Sie "
+                       "Ihren Code aufbewahrt haben.")  # fmt: skip
+            return _render_receipt(signed, notice, 400)
+    return render_error(error)
 
 
 @bp.errorhandler(TooManyRequests)
 def keep_the_form_when_limited(error: TooManyRequests) -> Any:
-    if request.endpoint == "intake.report":
+    if request.endpoint == "intake.report" and _is_form_body():
+        form = _new_form()
         notice = _("Von Ihrem Anschluss kamen gerade sehr viele Meldungen. Ihre Angaben sind noch "
                    "da: bitte versuchen Sie es in einer Stunde noch einmal.")  # fmt: skip
-        return _render_form(_new_form(), notice, 429)
+        return _render_form(form, _with_images_again(notice, form), 429)
     if request.endpoint == "intake.status":
         notice = _("Zu viele Versuche. Bitte warten Sie eine Viertelstunde und versuchen Sie es "
                    "dann noch einmal.")  # fmt: skip
-        return render_template("intake/status_open.html", notice=notice), 429
-    return current_app.handle_http_exception(error)
+        return _code_page(notice, 429)
+    return render_error(error)
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def name_the_size_limit(error: RequestEntityTooLarge) -> Any:
+    """Only bodies beyond UPLOAD_BODY_LIMIT (or hostile ones) get here: nothing could be read."""
+    if request.endpoint not in {"intake.report", "intake.status_evidence"}:
+        return render_error(error)
+    megabytes = current_app.config["UPLOAD_BODY_LIMIT"] // (1024 * 1024)
+    message = _("Was Sie geschickt haben, ist größer als %(total)s MB, und konnte nicht gelesen "
+                "werden. Erlaubt sind höchstens %(files)s Bilder mit je höchstens %(each)s MB. "
+                "Gehen Sie mit „Zurück“ zu Ihrem Formular und wählen Sie weniger oder kleinere "
+                "Bilder.", total=megabytes, files=current_codebook().question("images").max_files,
+                each=current_app.config["IMAGE_MAX_BYTES"] // (1024 * 1024))  # fmt: skip
+    return render_error(error, message=message)
 
 
 # --- Follow-up with the receipt code -------------------------------------------------------
@@ -256,14 +369,66 @@ def _open_report() -> tuple[Report, ReportKey] | None:
     return found
 
 
+def _code_page(
+    notice: str | None = None,
+    status: int = 200,
+    *,
+    code: str = "",
+    pending_text: str = "",
+    pending_kind: str = "message",
+) -> ResponseReturnValue:
+    """The form for the receipt code; a message typed before the view ended rides along."""
+    return render_template(
+        "intake/status_open.html", notice=notice, code=code, pending_text=pending_text,
+        pending_kind=pending_kind,
+    ), status  # fmt: skip
+
+
+def _typed_message() -> tuple[str, str]:
+    text = normalise_text(request.form.get("text", ""))
+    kind = "addition" if request.form.get("kind") == "addition" else "message"
+    return text, kind
+
+
+def _status_lost(status: int) -> ResponseReturnValue:
+    """The status view ended while the person acted on it: ask for the code, lose nothing."""
+    if request.endpoint == "intake.status_message":
+        text, kind = _typed_message()
+        notice = _("Die Ansicht war abgelaufen. Ihr Text ist noch da: geben Sie Ihren Code noch "
+                   "einmal ein, dann können Sie ihn senden.")  # fmt: skip
+        return _code_page(notice, status, pending_text=text, pending_kind=kind)
+    if request.endpoint == "intake.status_evidence":
+        notice = _("Die Ansicht war abgelaufen. Bitte geben Sie Ihren Code noch einmal ein und "
+                   "wählen Sie die Bilder danach noch einmal aus.")  # fmt: skip
+    else:
+        notice = _("Die Ansicht war abgelaufen. Bitte geben Sie Ihren Code noch einmal ein.")
+    return _code_page(notice, status)
+
+
+def _status_action_again(report: Report, mailbox_key: ReportKey) -> ResponseReturnValue:
+    """The status page again, with what was typed, after a form that was too old to accept."""
+    shown = followup.report_status(report, mailbox_key)
+    notice = _("Das Formular war abgelaufen. Bitte senden Sie es noch einmal.")
+    text, kind = _typed_message()
+    if request.endpoint == "intake.status_evidence":
+        notice = f"{notice} {IMAGES_AGAIN}"
+    return render_template(
+        "intake/status.html", status=shown, notice_text=notice, message_text=text,
+        message_kind=kind,
+    ), 400  # fmt: skip
+
+
 @bp.route(f"{LANG_PREFIX}/report/status", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["STATUS_RATE_LIMIT"], methods=["POST"])
-def status() -> Any:
+def status() -> ResponseReturnValue:
     """Enter the receipt code (POST), then see the report's state and mailbox (GET)."""
     if request.method == "POST":
+        typed = request.form.get("code", "")[:100]
+        pending_text = normalise_text(request.form.get("pending_text", ""))
+        pending_kind = "addition" if request.form.get("pending_kind") == "addition" else "message"
         try:
             ticket = followup.open_status(
-                request.form.get("code", "")[:100],
+                typed,
                 _receipt_secret(),
                 now=dt.datetime.now(dt.UTC),
                 lifetime=dt.timedelta(hours=current_app.config["STATUS_SESSION_HOURS"]),
@@ -271,33 +436,44 @@ def status() -> Any:
         except followup.ReportPurged:
             notice = _("Die persönlichen Angaben zu dieser Meldung wurden gelöscht. Anonyme "
                        "Zahlen bleiben in der Statistik.")  # fmt: skip
-            return render_template("intake/status_open.html", notice=notice)
+            return _code_page(notice)
         if ticket is None:
             notice = _("Zu diesem Code haben wir keine Meldung gefunden. Bitte prüfen Sie ihn "
                        "Zeichen für Zeichen.")  # fmt: skip
-            return render_template("intake/status_open.html", notice=notice), 404
+            return _code_page(notice, 404, code=typed, pending_text=pending_text,
+                              pending_kind=pending_kind)  # fmt: skip
         _forget()  # a browser has one status session: the new one replaces the old one
         _remember(ticket)
-        return redirect(url_for("intake.status"), 303)
+        if not pending_text:
+            return redirect(url_for("intake.status"), 303)
+        opened = _open_report()
+        if opened is None:  # pragma: no cover - the session was opened just now
+            return redirect(url_for("intake.status"), 303)
+        shown = followup.report_status(*opened)
+        notice = _("Ihr Text ist eingefügt. Bitte prüfen Sie ihn und senden Sie ihn ab.")
+        return render_template("intake/status.html", status=shown, notice_text=notice,
+                               message_text=pending_text, message_kind=pending_kind)  # fmt: skip
     opened = _open_report()
     if opened is None:
-        return render_template("intake/status_open.html")
+        return _code_page()
     report, mailbox_key = opened
     shown = followup.report_status(report, mailbox_key)
     return render_template("intake/status.html", status=shown, notice=request.args.get("done"))
 
 
-StatusAction = Callable[[Report, ReportKey], Any]
+StatusAction = Callable[[Report, ReportKey], ResponseReturnValue]
+MAX_MESSAGE = 5000
 
 
-def with_open_report(action: StatusAction) -> Callable[[], Any]:
-    """Run a status-page action on the open report, or send the person back to the code form."""
+def with_open_report(action: StatusAction) -> Callable[[], ResponseReturnValue]:
+    """Run a status-page action on the open report; when the view has ended, ask for the code
+    again and keep what was typed."""
 
     @wraps(action)
-    def run() -> Any:
+    def run() -> ResponseReturnValue:
         opened = _open_report()
         if opened is None:
-            return redirect(url_for("intake.status"), 303)
+            return _status_lost(200)
         return action(*opened)
 
     return run
@@ -305,9 +481,8 @@ def with_open_report(action: StatusAction) -> Callable[[], Any]:
 
 @bp.post(f"{LANG_PREFIX}/report/status/message")
 @with_open_report
-def status_message(report: Report, mailbox_key: ReportKey) -> Any:
-    text = normalise_text(request.form.get("text", ""))
-    kind = "addition" if request.form.get("kind") == "addition" else "message"
+def status_message(report: Report, mailbox_key: ReportKey) -> ResponseReturnValue:
+    text, kind = _typed_message()
     error = followup_text_problem(text)
     if error:
         shown = followup.report_status(report, mailbox_key)
@@ -325,14 +500,15 @@ def followup_text_problem(text: str) -> str | None:
     """What is wrong with a normalised message (``app.text``), or None."""
     if is_blank(text):
         return str(_("Bitte schreiben Sie eine Nachricht."))
-    if len(text) > 5000:
+    if len(text) > MAX_MESSAGE:
         return str(_("Die Nachricht ist zu lang (höchstens 5000 Zeichen)."))
     return None
 
 
 @bp.post(f"{LANG_PREFIX}/report/status/evidence")
+@accepts_uploads
 @with_open_report
-def status_evidence(report: Report, mailbox_key: ReportKey) -> Any:
+def status_evidence(report: Report, mailbox_key: ReportKey) -> ResponseReturnValue:
     uploads = [f for f in request.files.getlist("images") if f and f.filename]
     evidence, problems = clean_images(uploads, current_codebook().question("images").max_files or 0)
     if not uploads:
@@ -346,7 +522,7 @@ def status_evidence(report: Report, mailbox_key: ReportKey) -> Any:
 
 @bp.post(f"{LANG_PREFIX}/report/status/delete")
 @with_open_report
-def status_delete(report: Report, mailbox_key: ReportKey) -> Any:
+def status_delete(report: Report, mailbox_key: ReportKey) -> ResponseReturnValue:
     if request.form.get("confirm") != "y":
         shown = followup.report_status(report, mailbox_key)
         error = _("Bitte bestätigen Sie, dass Ihre Meldung gelöscht werden soll.")
@@ -356,6 +532,12 @@ def status_delete(report: Report, mailbox_key: ReportKey) -> Any:
 
 
 @bp.post(f"{LANG_PREFIX}/report/status/leave")
-def status_leave() -> Any:
+def status_leave() -> ResponseReturnValue:
     _forget()
     return redirect(url_for("intake.status", left="1"), 303)
+
+
+# The actions on an open status page (a form too old for them must not lose the person's text).
+STATUS_ACTIONS = frozenset(
+    {"intake.status_message", "intake.status_evidence", "intake.status_delete"}
+)

@@ -8,19 +8,21 @@ from app.models.incident import Incident, IncidentCode
 from app.models.keys import KeyGrant, KeySlot, OrgKey, SessionKey
 from app.models.report import (
     Attachment,
+    IdCounter,
     Message,
     Report,
     ReportField,
     StatusSession,
     Submission,
 )
-from app.models.user import Invitation, RecoveryCode, User
+from app.models.user import Invitation, LoginThrottle, RecoveryCode, StaffSession, User
 
 __all__ = [
     "ApiToken",
     "Attachment",
     "AuditEvent",
     "Base",
+    "IdCounter",
     "CaseCode",
     "CaseNote",
     "Incident",
@@ -28,12 +30,14 @@ __all__ = [
     "Invitation",
     "KeyGrant",
     "KeySlot",
+    "LoginThrottle",
     "Message",
     "RecoveryCode",
     "OrgKey",
     "Report",
     "ReportField",
     "SessionKey",
+    "StaffSession",
     "StatusSession",
     "Submission",
     "User",

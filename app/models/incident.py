@@ -6,11 +6,15 @@ Purging a report's personal data leaves this record, so the statistics keep coun
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Boolean, Date, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base
+
+if TYPE_CHECKING:
+    from app.models.report import Report
 
 RECEIVED = "received"
 IN_REVIEW = "in_review"
@@ -43,6 +47,8 @@ class Incident(Base):
     report_id: Mapped[int | None] = mapped_column(
         ForeignKey("report.id", ondelete="SET NULL"), unique=True
     )
+    # Only so that a report and its incident written in one flush go in the right order.
+    report: Mapped[Report | None] = relationship(lazy="raise_on_sql")
     state: Mapped[str] = mapped_column(String(16), default=RECEIVED)
     codebook_version: Mapped[str] = mapped_column(String(32))
     source: Mapped[str] = mapped_column(String(16))  # "form" or "api"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Date, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy import BigInteger, Date, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base
@@ -52,6 +52,19 @@ class Report(Base):
         passive_deletes=True,
         order_by="Message.number",
     )
+
+
+class IdCounter(Base):
+    """The last id handed out for a table whose ids are taken before its rows are written.
+
+    Only SQLite uses it (PostgreSQL has sequences): reports are sealed to their id before the
+    write, so the id must exist first (``app.intake.services.take_report_id``).
+    """
+
+    __tablename__ = "id_counter"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    last: Mapped[int] = mapped_column(BigInteger)
 
 
 class ReportField(Base):

@@ -34,14 +34,44 @@ class User(Base):
     password_verifier: Mapped[bytes] = mapped_column(LargeBinary(32))
     sealed_totp_secret: Mapped[bytes] = mapped_column(LargeBinary)
     last_totp_step: Mapped[int | None] = mapped_column(Integer)  # refuses a reused code
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
-    # Bumped by "log out everywhere": sessions from before carry an older generation.
-    session_generation: Mapped[int] = mapped_column(Integer, default=0)
     notify_new_reports: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_on: Mapped[dt.date] = mapped_column(Date)
     invited_by: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+
+
+class StaffSession(Base):
+    """A staff login, held on the server: the cookie carries only a random token.
+
+    ``id`` is the SHA-256 of that token, so a copy of the database cannot be turned into a
+    working cookie. Logout deletes the row; expiry (absolute and idle) and "log out everywhere"
+    end it on the server, so a copied cookie is worthless afterwards.
+    """
+
+    __tablename__ = "staff_session"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class LoginThrottle(Base):
+    """Recent login attempts for one typed e-mail address, known account or not.
+
+    ``key`` is a keyed hash of the address (never the address), so throttling treats unknown
+    addresses exactly like accounts and reveals nothing. ``next_attempt_at`` is the earliest
+    moment the next attempt is checked: attempts queue behind each other instead of locking the
+    account, so its holder always gets in with the right password and code.
+    """
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)  # since the last success
+    window_started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class RecoveryCode(Base):

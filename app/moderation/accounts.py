@@ -1,4 +1,4 @@
-"""Staff accounts: passwords, the TOTP second factor, recovery codes, lockout.
+"""Staff accounts: passwords, the TOTP second factor, recovery codes.
 
 One Argon2id derivation per login yields both the password verifier and the key that opens the
 account's TOTP secret, so a copy of the database holds neither a usable password hash (it is
@@ -18,27 +18,25 @@ from pathlib import Path
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.hashes import SHA1
-from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 from cryptography.hazmat.primitives.twofactor import InvalidToken
 from cryptography.hazmat.primitives.twofactor.totp import TOTP
 from sqlalchemy import delete, func, select
 
 from app.audit import record_event
 from app.crypto import codes
+from app.crypto.kdf import KdfParams, derive_from_password
 from app.crypto.keyring import UnlockedKeys, add_password_slot, password_slot_of
 from app.crypto.sessions import end_sessions_of_slot
-from app.crypto.slots import KdfParams
 from app.extensions import db
 from app.models import RecoveryCode, User
 from app.models.user import ADMIN, MODERATOR, ROLES
+from app.moderation.staff_sessions import end_staff_sessions_of
 
 TOTP_STEP = 30
 TOTP_DIGITS = 6
 RECOVERY_CODES = 10
 RECOVERY_CHARACTERS = 16  # 80 bits each
 MIN_PASSWORD, MAX_PASSWORD = 12, 128
-MAX_FAILURES = 5
-LOCKOUT = dt.timedelta(minutes=15)
 ISSUER = "Meldeportal"
 COMMON_PASSWORDS_FILE = Path(__file__).parent / "common_passwords.txt"
 
@@ -53,12 +51,6 @@ class WeakPassword(AccountError):
 
 class LoginRefused(Exception):
     """Wrong e-mail, password or code — one answer for all, so nothing is revealed."""
-
-
-class AccountLocked(Exception):
-    def __init__(self, until: dt.datetime) -> None:
-        super().__init__("account locked")
-        self.until = until
 
 
 class LastAdmin(AccountError):
@@ -78,10 +70,7 @@ class Enrolment:
 
 
 def _derive(password: str, salt: bytes, params: KdfParams) -> tuple[bytes, bytes]:
-    raw = Argon2id(
-        salt=salt, length=64, iterations=params.iterations, lanes=params.lanes,
-        memory_cost=params.memory_kib,
-    ).derive(password.encode("utf-8"))  # fmt: skip
+    raw = derive_from_password(password, salt, params, 64)
     return raw[:32], raw[32:]  # verifier, key for the TOTP secret
 
 
@@ -183,46 +172,51 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def _aware(moment: dt.datetime | None) -> dt.datetime | None:
-    return moment if moment is None or moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-
-
-def authenticate(email: str, password: str, code: str, *, now: dt.datetime | None = None) -> User:
+def authenticate(
+    email: str, password: str, code: str, *, params: KdfParams, now: dt.datetime | None = None
+) -> User:
     """Check password and second factor (a TOTP code or a one-time recovery code).
 
+    An unknown or inactive address costs the same derivation (with ``params``, the cost of new
+    passwords) and writes the same failure event as a wrong password, so neither the answer nor
+    its timing tells which accounts exist. Nothing here locks an account: throttling is the
+    caller's (``app.moderation.throttle``).
+
     Raises:
-        AccountLocked: after repeated failures, until the lock expires or an admin unlocks.
         LoginRefused: for any wrong part, with no hint which.
     """
     now = now or _now()
     user = db.session.scalars(select(User).where(User.email == email.strip().lower())).first()
     if user is None or not user.active:
-        # Spend the same time as a real check, so timing does not reveal accounts.
-        _derive(password, b"\0" * 16, KdfParams(memory_kib=64 * 1024))
+        _derive(password, b"\0" * 16, params)
+        _open_totp_or_none(b"\0" * 40, b"\0" * 32, "")
+        record_event("auth:login:failure", "login failed", target_type="user")
         raise LoginRefused
-    locked_until = _aware(user.locked_until)
-    if locked_until is not None and locked_until > now:
-        raise AccountLocked(locked_until)
-    params = KdfParams.from_dict(user.password_params)
-    verifier, totp_key = _derive(password, user.password_salt, params)
+    verifier, totp_key = _derive(
+        password, user.password_salt, KdfParams.from_dict(user.password_params)
+    )
     if not hmac.compare_digest(verifier, user.password_verifier) or not _second_factor(
         user, totp_key, code, now
     ):
-        _count_failure(user, now)
+        record_event("auth:login:failure", "login failed", target_type="user", target_id=user.id)
         raise LoginRefused
-    user.failed_logins = 0
-    user.locked_until = None
     record_event("auth:login:success", "login", actor_id=user.id, target_type="user",
                  target_id=user.id)  # fmt: skip
     return user
 
 
+def _open_totp_or_none(sealed: bytes, key: bytes, user_email: str) -> bytes | None:
+    try:
+        return _open_totp(sealed, key, user_email)
+    except InvalidTag:
+        return None
+
+
 def _second_factor(user: User, totp_key: bytes, code: str, now: dt.datetime) -> bool:
     digits = "".join(char for char in code if char.isdigit())
     if len(digits) == TOTP_DIGITS and len(code.strip()) <= TOTP_DIGITS + 1:
-        try:
-            secret = _open_totp(user.sealed_totp_secret, totp_key, user.email)
-        except InvalidTag:
+        secret = _open_totp_or_none(user.sealed_totp_secret, totp_key, user.email)
+        if secret is None:
             return False
         totp = _totp(secret)
         step = int(now.timestamp()) // TOTP_STEP
@@ -249,25 +243,9 @@ def _second_factor(user: User, totp_key: bytes, code: str, now: dt.datetime) -> 
     return True
 
 
-def _count_failure(user: User, now: dt.datetime) -> None:
-    user.failed_logins += 1
-    record_event("auth:login:failure", "login failed", target_type="user", target_id=user.id)
-    if user.failed_logins >= MAX_FAILURES:
-        user.locked_until = now + LOCKOUT
-        record_event("auth:account:lock", "account locked after repeated failures",
-                     target_type="user", target_id=user.id)  # fmt: skip
-
-
-def unlock_account(user: User, *, actor_id: int) -> None:
-    user.failed_logins = 0
-    user.locked_until = None
-    record_event("auth:account:unlock", "account unlocked", actor_id=actor_id,
-                 target_type="user", target_id=user.id)  # fmt: skip
-
-
 def log_out_everywhere(user: User) -> None:
-    """Every session of this account ends at its next request."""
-    user.session_generation += 1
+    """Every session of this account ends now, on every device."""
+    end_staff_sessions_of(user)
     slot = password_slot_of(user.email)
     if slot is not None:
         end_sessions_of_slot(slot.id)
@@ -303,8 +281,6 @@ def reset_credentials(user: User, password: str, *, today: dt.date, params: KdfP
     """
     check_password_strength(password, user.email)
     uri = _set_credentials(user, password, params)
-    user.failed_logins = 0
-    user.locked_until = None
     old_slot = password_slot_of(user.email)
     if old_slot is not None:
         end_sessions_of_slot(old_slot.id)
@@ -313,7 +289,7 @@ def reset_credentials(user: User, password: str, *, today: dt.date, params: KdfP
     if user.role in (ADMIN, MODERATOR):
         add_password_slot(user.email, password, None, today=today, account_id=user.id,
                           params=params)  # fmt: skip
-    user.session_generation += 1
+    end_staff_sessions_of(user)
     recovery = _new_recovery_codes(user)
     record_event("account:user:reset", "password and second factor reset", target_type="user",
                  target_id=user.id)  # fmt: skip

@@ -11,15 +11,15 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from app.api import tokens as api_tokens
-from app.cli import kdf_params
 from app.crypto.errors import SealError, SessionLocked
+from app.crypto.kdf import KdfParams
 from app.crypto.keyring import grant_pending_slots, pending_slots
 from app.crypto.sessions import SessionTicket, session_keys
 from app.extensions import db
 from app.models import ApiToken, AuditEvent, User
 from app.models.user import ADMIN, MODERATOR, RESEARCHER, ROLES
 from app.moderation import bp
-from app.moderation.accounts import AccountError, remove_user, unlock_account
+from app.moderation.accounts import AccountError, remove_user
 from app.moderation.gate import requires_role, staff_session
 from app.moderation.invitations import (
     accept_invitation,
@@ -63,14 +63,6 @@ def create_invitation() -> Any:
         return _accounts_page(error=str(error)), 422
     link = url_for("moderation.invitation", token=token, _external=True)
     return _accounts_page(invitation_link=link)
-
-
-@bp.post("/admin/accounts/<int:user_id>/unlock")
-@requires_role(ADMIN)
-def unlock(user_id: int) -> Response:
-    user = db.session.get(User, user_id) or abort(404)
-    unlock_account(user, actor_id=g.staff.id)
-    return redirect(url_for("moderation.accounts"), 303)
 
 
 @bp.post("/admin/accounts/<int:user_id>/reset")
@@ -178,7 +170,7 @@ def invitation(token: str) -> Any:
     found = open_invitation(token[:100], _now())
     if found is None:
         return render_template("moderation/invitation.html", invalid=True), 404
-    if request.method == "GET":
+    if request.method != "POST":  # GET, and HEAD like it
         return render_template("moderation/invitation.html", invitation=found)
     password = request.form.get("password", "")
     if password != request.form.get("password_again", ""):
@@ -186,7 +178,7 @@ def invitation(token: str) -> Any:
         return render_template("moderation/invitation.html", invitation=found, error=error), 422
     try:
         enrolment = accept_invitation(found, password, now=_now(),
-                                      params=kdf_params(current_app))  # fmt: skip
+                                      params=KdfParams.from_config(current_app.config))  # fmt: skip
     except AccountError as error:
         return render_template("moderation/invitation.html", invitation=found,
                                error=str(error)), 422  # fmt: skip

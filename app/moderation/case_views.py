@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
-from flask import abort, current_app, g, redirect, render_template, request, session, url_for
+from flask import abort, current_app, g, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import update
 from werkzeug.wrappers import Response
@@ -34,7 +34,7 @@ from app.models.incident import (
 )
 from app.models.user import ADMIN, MODERATOR
 from app.moderation import bp, cases
-from app.moderation.gate import SESSION_KEY, requires_role, staff_session
+from app.moderation.gate import end_current_staff_session, requires_role, staff_session
 
 PAGE_SIZE = 50
 # Ids are 32-bit integers in the schema; a larger number names nothing (and SQLite cannot even
@@ -156,7 +156,7 @@ def _keep_keys_alive() -> None:
 
 def _log_in_again() -> Response:
     """Only a new login opens the keys again: end this one and send the person there."""
-    session.pop(SESSION_KEY, None)
+    end_current_staff_session()
     return redirect(url_for("moderation.login"), 303)
 
 

@@ -9,8 +9,8 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from app.cli import kdf_params
 from app.crypto.errors import SealError
+from app.crypto.kdf import KdfParams
 from app.crypto.keyring import unlock_with_recovery
 from app.extensions import db
 from app.models.user import ADMIN, MODERATOR, ROLES
@@ -44,7 +44,7 @@ def create(email: str, role: str, language: str) -> None:
     try:
         enrolment = create_user(
             email, role, password, today=dt.datetime.now(dt.UTC).date(),
-            params=kdf_params(current_app), unlocked=unlocked, language=language,
+            params=KdfParams.from_config(current_app.config), unlocked=unlocked, language=language,
         )  # fmt: skip
     except AccountError as error:
         raise click.ClickException(str(error)) from None

@@ -1,21 +1,23 @@
 """Deny by default: one gate in front of every staff route (SecureDrop's journalist gate).
 
 A view admits only the roles it names with ``@requires_role``; a view that names none admits
-nobody. The gate also enforces the idle and absolute session limits and "log out everywhere".
+nobody. Sessions live on the server (``staff_sessions``): the gate asks it on every request.
 """
 
 from __future__ import annotations
 
-import time
+import datetime as dt
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import abort, current_app, g, redirect, request, session, url_for
 from werkzeug.wrappers import Response
 
-from app.extensions import db
+from app.crypto.errors import SessionLocked
+from app.crypto.sessions import SessionTicket, end_session
 from app.i18n import preferred_language
 from app.models import User
+from app.moderation.staff_sessions import end_staff_session, open_staff_session, staff_of_session
 
 # The only doors without a login: the login itself and an invitation link (its token is the key).
 PUBLIC_ENDPOINTS = frozenset({"moderation.login", "moderation.invitation"})
@@ -32,17 +34,17 @@ def requires_role(*roles: str) -> Callable[[View], View]:
     return mark
 
 
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
 def start_staff_session(user: User, keys_cookie: str | None) -> None:
-    """A fresh session (no fixation): who, which generation, when; the keys ticket if any."""
+    """A fresh session (no fixation), held on the server; the cookie keeps only its token."""
     session.clear()
-    now = int(time.time())
-    session[SESSION_KEY] = {
-        "user": user.id,
-        "generation": user.session_generation,
-        "login_at": now,
-        "seen_at": now,
-        "keys": keys_cookie,
-    }
+    token = open_staff_session(
+        user, now=_now(), lifetime=dt.timedelta(hours=current_app.config["STAFF_SESSION_HOURS"])
+    )
+    session[SESSION_KEY] = {"token": token, "keys": keys_cookie}
 
 
 def staff_session() -> dict[str, Any] | None:
@@ -50,23 +52,26 @@ def staff_session() -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
+def session_token() -> str:
+    return str((staff_session() or {}).get("token") or "")
+
+
+def end_current_staff_session() -> None:
+    """This login ends on the server (and its unlocked keys with it) and leaves the cookie."""
+    data = staff_session() or {}
+    end_staff_session(session_token())
+    if data.get("keys"):
+        try:
+            end_session(SessionTicket.from_cookie(str(data["keys"])).session_id)
+        except SessionLocked:
+            pass  # a damaged ticket opens nothing anyway
+    session.pop(SESSION_KEY, None)
+
+
 def current_staff() -> User | None:
-    """The logged-in account, or None when absent, idle, expired or logged out everywhere."""
-    data = staff_session()
-    if data is None:
-        return None
-    now = int(time.time())
-    config = current_app.config
-    if (
-        now - int(data.get("seen_at", 0)) > config["STAFF_IDLE_MINUTES"] * 60
-        or now - int(data.get("login_at", 0)) > config["STAFF_SESSION_HOURS"] * 3600
-    ):
-        return None
-    user = db.session.get(User, data.get("user"))
-    if user is None or not user.active or user.session_generation != data.get("generation"):
-        return None
-    session[SESSION_KEY] = {**data, "seen_at": now}
-    return user
+    """The logged-in account, or None when the server has no live session for this cookie."""
+    idle = dt.timedelta(minutes=current_app.config["STAFF_IDLE_MINUTES"])
+    return staff_of_session(session_token(), now=_now(), idle_timeout=idle)
 
 
 def gate() -> Response | None:
@@ -75,7 +80,7 @@ def gate() -> Response | None:
         return None
     user = current_staff()
     if user is None:
-        session.pop(SESSION_KEY, None)
+        end_current_staff_session()
         return redirect(url_for("moderation.login"))
     g.staff = user
     g.lang = user.language

@@ -13,7 +13,7 @@ import secrets
 from sqlalchemy import select
 
 from app.audit import record_event
-from app.crypto.slots import KdfParams
+from app.crypto.kdf import KdfParams
 from app.extensions import db
 from app.models import Invitation, User
 from app.models.user import ROLES

@@ -18,7 +18,7 @@ from typing import Any
 import flask_migrate
 import pytest
 from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import FilePayload, Locator, Page, expect
 
 from app import create_app
 from app.codebook import current_codebook
@@ -383,6 +383,25 @@ def test_questions_that_do_not_apply_yet_are_hidden_with_javascript(
                     expect(page.locator(selector)).to_be_visible()
                 else:
                     expect(page.locator(selector)).to_be_hidden()
+
+
+def test_too_many_or_too_large_images_are_named_before_anything_is_sent(
+    new_page: PageFactory, intake_server: str
+) -> None:
+    page = new_page(viewport=PHONE)
+    open_path(page, intake_server, "/de/report")
+    images = page.locator("#images")
+    small = FilePayload(name="klein.png", mimeType="image/png", buffer=b"\x89PNG" + b"\0" * 100)
+    too_large = b"\xff" * (10 * 1024 * 1024 + 1)
+    big = FilePayload(name="riesig.jpg", mimeType="image/jpeg", buffer=too_large)
+    images.set_input_files([small] * 6)
+    expect(page.locator("#images-limits")).to_have_text("Bitte wählen Sie höchstens 5 Bilder.")
+    assert images.evaluate("input => input.validity.customError")
+    images.set_input_files([small, big])
+    expect(page.locator("#images-limits")).to_have_text("„riesig.jpg“ ist größer als 10 MB.")
+    images.set_input_files([small])
+    expect(page.locator("#images-limits")).to_be_hidden()
+    assert not images.evaluate("input => input.validity.customError")
 
 
 def test_without_javascript_every_question_is_shown_with_its_condition(

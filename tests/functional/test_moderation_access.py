@@ -15,7 +15,7 @@ from app.api.tokens import create_token
 from app.crypto.attachments import sanitise_image
 from app.crypto.reports import Evidence
 from app.extensions import db
-from app.models import Incident, User
+from app.models import Incident, StaffSession, User
 from app.models.user import ADMIN, MODERATOR, RESEARCHER
 from tests.factories import store_sample_report
 from tests.functional.conftest import hidden_value
@@ -49,7 +49,6 @@ EXPECTED_POST = {
     "moderation.logout": STAFF_ROLES,
     "moderation.logout_everywhere": STAFF_ROLES,
     "moderation.create_invitation": {ADMIN},
-    "moderation.unlock": {ADMIN},
     "moderation.remove": {ADMIN},
     "moderation.reset": {ADMIN},
     "moderation.grant_keys": {ADMIN},
@@ -190,17 +189,59 @@ def test_researchers_never_hold_keys(intake_app: Flask, staff: dict[str, Staff])
         assert session["staff"]["keys"] is None
 
 
+def _age_sessions(app: Flask, **moved: dt.timedelta) -> None:
+    """Move every staff session's clocks into the past, as if time had passed."""
+    with app.app_context():
+        for row in db.session.scalars(select(StaffSession)):
+            for column, delta in moved.items():
+                setattr(row, column, getattr(row, column) - delta)
+        db.session.commit()
+
+
 def test_idle_and_absolute_timeouts(intake_app: Flask, staff: dict[str, Staff]) -> None:
     client = intake_app.test_client()
     assert login(client, staff[ADMIN]).status_code == 303
-    with client.session_transaction() as session:
-        session["staff"] = {**session["staff"], "seen_at": session["staff"]["seen_at"] - 31 * 60}
+    _age_sessions(intake_app, last_seen_at=dt.timedelta(minutes=31))
     assert client.get("/moderation/").status_code == 302
     assert login(client, staff[ADMIN]).status_code == 303
-    with client.session_transaction() as session:
-        data = session["staff"]
-        session["staff"] = {**data, "login_at": data["login_at"] - 13 * 3600}
+    assert client.get("/moderation/").status_code == 200
+    _age_sessions(intake_app, expires_at=dt.timedelta(hours=12, minutes=1))
     assert client.get("/moderation/").status_code == 302
+
+
+def _copy_cookies(source: FlaskClient, target: FlaskClient) -> None:
+    for name in ("session",):
+        cookie = source.get_cookie(name)
+        assert cookie is not None
+        target.set_cookie(name, cookie.value)
+
+
+def test_a_copied_cookie_is_worthless_after_logout(
+    intake_app: Flask, staff: dict[str, Staff]
+) -> None:
+    """The reproducer: a copy of the cookie taken before logout opened the queue afterwards."""
+    with intake_app.app_context():
+        store_sample_report(intake_app.config["RECEIPT_SECRET"].encode())
+        db.session.commit()
+        case_id = db.session.scalars(select(Incident.id)).one()
+    browser, thief = intake_app.test_client(), intake_app.test_client()
+    assert login(browser, staff[ADMIN]).status_code == 303
+    csrf = hidden_value(browser.get("/moderation/").get_data(as_text=True), "csrf_token")
+    _copy_cookies(browser, thief)  # with the CSRF secret: the copy could post as the person
+    pages = ["/moderation/", "/moderation/queue", f"/moderation/cases/{case_id}",
+             "/research/", "/research/table.csv"]  # fmt: skip
+    assert thief.get("/moderation/queue").status_code == 200  # the copy works while logged in
+    assert browser.post("/moderation/logout", data={"csrf_token": csrf}).status_code == 303
+    for path in pages:
+        assert thief.get(path).status_code == 302, path
+    changed = thief.post(f"/moderation/cases/{case_id}/state",
+                         data={"csrf_token": csrf, "to": "in_review"})  # fmt: skip
+    assert changed.status_code == 302
+    with intake_app.app_context():
+        incident = db.session.get(Incident, case_id)
+        assert incident is not None
+        assert incident.state == "received"
+        assert db.session.scalars(select(StaffSession)).all() == []
 
 
 def test_logout_everywhere_ends_other_sessions(intake_app: Flask, staff: dict[str, Staff]) -> None:

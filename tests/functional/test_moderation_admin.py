@@ -84,19 +84,17 @@ def test_invitations_refuse_taken_addresses_and_bad_links(intake_app: Flask) -> 
     assert intake_app.test_client().get("/moderation/invitation/not-a-token").status_code == 404
 
 
-def test_admin_unlocks_and_removes_but_keeps_the_last_admin(intake_app: Flask) -> None:
+def test_admin_removes_but_keeps_the_last_admin(intake_app: Flask) -> None:
     client, admin, csrf = admin_client(intake_app)
     with intake_app.app_context():
         researcher = make_staff(RESEARCHER, None)
         users = {u.email: u.id for u in db.session.scalars(select(User))}
-    assert client.post(f"/moderation/admin/accounts/{users[researcher.email]}/unlock",
-                       data={"csrf_token": csrf}).status_code == 303  # fmt: skip
     assert client.post(f"/moderation/admin/accounts/{users[researcher.email]}/remove",
                        data={"csrf_token": csrf}).status_code == 303  # fmt: skip
     refused = client.post(f"/moderation/admin/accounts/{users[admin.email]}/remove",
                           data={"csrf_token": csrf})  # fmt: skip
     assert refused.status_code == 422
-    assert client.post("/moderation/admin/accounts/99999/unlock",
+    assert client.post("/moderation/admin/accounts/99999/remove",
                        data={"csrf_token": csrf}).status_code == 404  # fmt: skip
 
 

@@ -9,7 +9,7 @@ import tempfile
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, request
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -22,6 +22,7 @@ from werkzeug.test import encode_multipart
 from app.codebook import current_codebook
 from app.extensions import db
 from app.models import Attachment, Base, Report
+from app.requests import upload_was_kept
 from tests.factories import report_form_data
 from tests.functional.conftest import open_form, post_report, receipt_code
 
@@ -191,21 +192,63 @@ def test_a_file_name_with_direction_controls_cannot_reorder_the_message(intake_a
     assert "„\u2068bild\u202egnp.exe\u2069“ ist kein Bild." in response.get_data(as_text=True)
 
 
-def test_more_than_five_images_are_refused(intake_app: Flask) -> None:
-    data = report_form_data()
+def test_more_than_five_images_are_named_and_the_text_kept(intake_app: Flask) -> None:
+    data = report_form_data(description="Mein Text bleibt")
     data["images"] = [(io.BytesIO(png()), f"{n}.png") for n in range(6)]
     response = post_report(intake_app.test_client(), data)
     assert response.status_code == 422
-    assert "höchstens 5 Bilder" in response.get_data(as_text=True)
+    html = response.get_data(as_text=True)
+    assert "höchstens 5 Bilder (Sie hatten 6 gewählt)" in html
+    assert "Mein Text bleibt" in html
+    assert "noch einmal aus" in html
+    assert report_count(intake_app) == 0
 
 
-def test_an_oversized_body_gets_the_friendly_413(intake_app: Flask) -> None:
-    intake_app.config["MAX_CONTENT_LENGTH"] = 50_000
+def test_too_large_photos_over_the_old_body_limit_keep_the_text(intake_app: Flask) -> None:
+    """The reproducer: six 9 MB photos got a bare 413 and lost everything typed. Scaled down:
+    a limit of 50 KB per image, one photo of 60 KB and five of 40 KB, over a body limit of
+    100 KB that applies to other pages."""
+    intake_app.config.update(IMAGE_MAX_BYTES=50_000, MAX_CONTENT_LENGTH=100_000)
+    data = report_form_data(description="Alles, was ich geschrieben habe")
+    data["images"] = [(io.BytesIO(b"\xff" * 60_000), "riesig.jpg")] + [
+        (io.BytesIO(b"\xff" * 40_000), f"{n}.jpg") for n in range(5)
+    ]
+    response = post_report(intake_app.test_client(), data)
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "Alles, was ich geschrieben habe" in html
+    assert "„riesig.jpg“ ist größer als" in html
+    assert "höchstens 5 Bilder (Sie hatten 6 gewählt)" in html
+
+
+def test_uploads_beyond_the_limits_are_counted_but_never_kept(intake_app: Flask) -> None:
+    """Memory stays bounded: of each file at most the limit (and one byte) is held, and files
+    beyond the allowed number are not held at all."""
+    intake_app.config["IMAGE_MAX_BYTES"] = 1000
+    files = [(io.BytesIO(b"a" * 5000), f"{n}.jpg") for n in range(7)]
+    with intake_app.test_request_context(
+        "/de/report", method="POST", data={"images": files}, content_type="multipart/form-data"
+    ):
+        uploads = request.files.getlist("images")
+        kept = [len(upload.stream.getvalue()) for upload in uploads]  # type: ignore[attr-defined]
+        assert kept == [1001] * 5 + [0, 0]
+        assert [upload_was_kept(upload) for upload in uploads] == [False] * 7
+
+
+def test_a_body_beyond_every_limit_gets_a_413_that_names_the_limits(intake_app: Flask) -> None:
+    intake_app.config["UPLOAD_BODY_LIMIT"] = 50_000
     data = report_form_data()
     data["images"] = [(io.BytesIO(b"\0" * 60_000), "gross.png")]
     response = post_report(intake_app.test_client(), data)
     assert response.status_code == 413
-    assert "größer als erlaubt" in response.get_data(as_text=True)
+    html = response.get_data(as_text=True)
+    assert "höchstens 5 Bilder mit je höchstens 10 MB" in html
+
+
+def test_other_pages_keep_the_small_body_limit(intake_app: Flask) -> None:
+    client = intake_app.test_client()
+    big = {"code": "x" * 2_000_000}
+    assert client.post("/de/report/status", data=big).status_code == 413
 
 
 def test_uploads_never_touch_the_disk(intake_app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:

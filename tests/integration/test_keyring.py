@@ -17,6 +17,7 @@ from app.crypto.errors import (
     SessionLocked,
     WrongPassword,
 )
+from app.crypto.kdf import KdfParams
 from app.crypto.receipts import unwrap_with_receipt
 from app.crypto.reports import (
     mailbox_key_for_reporter,
@@ -33,7 +34,6 @@ from app.crypto.sessions import (
     purge_expired_sessions,
     session_keys,
 )
-from app.crypto.slots import KdfParams
 from app.extensions import db
 from app.intake.services import find_report
 from app.models import AuditEvent, KeyGrant, KeySlot, OrgKey, Report, SessionKey

@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 
 from app.config import ConfigurationError
 from app.crypto import keyring
+from app.crypto.kdf import KdfParams
 from app.crypto.sessions import open_unlocked_session
-from app.crypto.slots import KdfParams
 from app.extensions import db
 from app.intake import followup
 from app.models import SessionKey, StatusSession

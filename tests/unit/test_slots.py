@@ -14,12 +14,11 @@ from hypothesis import strategies as st
 from app import config
 from app.crypto import codes, slots
 from app.crypto.errors import SealError, WrongPassword
+from app.crypto.kdf import DEFAULT_KDF, KdfParams
 from app.crypto.keys import new_key_pair, private_bytes, public_bytes
 from app.crypto.slots import (
-    DEFAULT_KDF,
     RECOVERY_CHARACTERS,
     SLOT_V1,
-    KdfParams,
     SealedHolderKey,
     open_holder_key,
     password_key,
