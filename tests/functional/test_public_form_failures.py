@@ -105,7 +105,8 @@ def test_an_empty_form_is_not_told_its_answers_are_kept(intake_app: Flask) -> No
 def test_head_is_answered_like_get_on_every_page(intake_app: Flask) -> None:
     """The reproducer: HEAD /de/report answered 400 (the view took every non-GET for a POST)."""
     client = intake_app.test_client()
-    samples = {"lang": "de", "token": "keine-einladung", "filename": "css/site.css"}
+    samples: dict[str, Any] = {"lang": "de", "token": "keine-einladung",
+                               "filename": "css/site.css"}  # fmt: skip
     checked = 0
     for rule in intake_app.url_map.iter_rules():
         if "GET" not in (rule.methods or ()) or set(rule.arguments) - set(samples):

@@ -24,9 +24,9 @@ from app.moderation.accounts import create_user
 from tests.gunicorn import (
     environment,
     get_status,
+    gunicorn_serving,
+    instance_environment,
     prepare_instance,
-    production_environment,
-    running_gunicorn,
 )
 
 PASSWORD = "ein langes Test-Passwort"
@@ -69,7 +69,7 @@ def _log_in(base_url: str, email: str, password: str, code: str) -> int:
 def test_fifty_logins_at_once_are_answered_and_the_service_keeps_serving(
     tmp_path: Path,
 ) -> None:
-    variables = production_environment(
+    variables = instance_environment(
         tmp_path / "instance",
         LOGIN_RATE_LIMIT="1000 per minute",  # all clients share 127.0.0.1 here
         SESSION_COOKIE_SECURE="false",  # plain HTTP on loopback
@@ -90,19 +90,20 @@ def test_fifty_logins_at_once_are_answered_and_the_service_keeps_serving(
     health: list[int] = []
     done = threading.Event()
 
-    def watch_health(base_url: str) -> None:
+    def watch_health(port: int) -> None:
         while not done.is_set():
-            health.append(get_status(base_url, "/healthz", timeout=ANSWER_TIMEOUT))
+            health.append(get_status(port, "/healthz", timeout=ANSWER_TIMEOUT))
             done.wait(0.5)
 
-    with running_gunicorn(variables, tmp_path / "gunicorn.log") as base_url:
-        watcher = threading.Thread(target=watch_health, args=(base_url,), daemon=True)
+    with gunicorn_serving(variables, tmp_path / "gunicorn.log", WEB_CONCURRENCY="2") as port:
+        base_url = f"http://127.0.0.1:{port}"
+        watcher = threading.Thread(target=watch_health, args=(port,), daemon=True)
         watcher.start()
         with ThreadPoolExecutor(max_workers=LOGINS) as pool:
             answers = list(pool.map(lambda attempt: _log_in(base_url, *attempt), attempts))
         done.set()
         watcher.join(timeout=ANSWER_TIMEOUT)
-        assert get_status(base_url, "/healthz") == 200  # still serving afterwards
+        assert get_status(port, "/healthz") == 200  # still serving afterwards
     assert len(answers) == LOGINS
     assert answers[-4:] == [303] * 4, answers  # both the old and the new slots open
     assert set(answers[:-4]) <= {401, 429}, answers  # refused or asked to wait, never hung

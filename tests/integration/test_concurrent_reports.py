@@ -24,7 +24,7 @@ from app import create_app
 from app.extensions import db
 from app.models import Attachment, Incident, Report
 from tests.factories import report_form_data
-from tests.gunicorn import environment, prepare_instance, production_environment, running_gunicorn
+from tests.gunicorn import environment, gunicorn_serving, instance_environment, prepare_instance
 from tests.postgres import PostgresServer
 
 PEOPLE = 50
@@ -81,7 +81,7 @@ def _count(variables: dict[str, str], model: type) -> int:
 def test_fifty_people_sending_at_once_all_get_receipts(
     tmp_path: Path, database_settings: dict[str, str]
 ) -> None:
-    variables = production_environment(
+    variables = instance_environment(
         tmp_path / "instance",
         INTAKE_MIN_FILL_SECONDS="0",
         REPORT_RATE_LIMIT="10000 per hour",  # every client here is 127.0.0.1
@@ -91,9 +91,10 @@ def test_fifty_people_sending_at_once_all_get_receipts(
     prepare_instance(variables)
     photo = _photo()
     # Many workers and threads: the most writers at once that one machine will see.
-    with running_gunicorn(
+    with gunicorn_serving(
         variables, tmp_path / "gunicorn.log", WEB_CONCURRENCY="8", GUNICORN_THREADS="8"
-    ) as base_url:
+    ) as port:
+        base_url = f"http://127.0.0.1:{port}"
         with ThreadPoolExecutor(max_workers=PEOPLE) as pool:
             answers = list(pool.map(lambda n: _send(base_url, n, photo), range(PEOPLE)))
     log = (tmp_path / "gunicorn.log").read_text()

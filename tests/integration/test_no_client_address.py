@@ -20,7 +20,7 @@ from app import create_app
 from app.devserver import AddressFreeRequestHandler
 from app.extensions import db, limiter
 from app.reporter_logs import WITHHELD, withhold_on
-from tests.gunicorn_server import gunicorn_serving, instance_environment, prepare_instance
+from tests.gunicorn import gunicorn_serving, instance_environment, prepare_instance
 from tests.pages import page_paths
 
 CLIENT_ADDRESS = "203.0.113.77"
@@ -153,11 +153,9 @@ def test_development_server_writes_nothing_for_a_reporters_requests(
     WITHHELD.take_days_before(dt.date.max)
 
 
-def test_gunicorn_access_log_has_no_address(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_gunicorn_access_log_has_no_address(tmp_path: Path) -> None:
     production = instance_environment(tmp_path / "instance")
-    prepare_instance(production, monkeypatch)
+    prepare_instance(production)
     log_path = tmp_path / "gunicorn.log"
     with gunicorn_serving(production, log_path) as port:
         assert _request_from(port, "/de/network") == 200

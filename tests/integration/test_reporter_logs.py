@@ -25,7 +25,7 @@ from app.extensions import limiter
 from app.intake import followup
 from app.reporter_logs import WITHHELD, is_reporter_path, withhold_on, write_withheld_counts
 from tests.factories import report_form_data
-from tests.gunicorn_server import Browser, gunicorn_serving, instance_environment, prepare_instance
+from tests.gunicorn import Browser, gunicorn_serving, instance_environment, prepare_instance
 
 REPORTER_PATHS = [
     "/de/report",
@@ -316,11 +316,9 @@ def _hidden(html: str, name: str) -> str:
     return found[1]
 
 
-def test_gunicorn_logs_nothing_of_a_report_and_a_status_visit(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_gunicorn_logs_nothing_of_a_report_and_a_status_visit(tmp_path: Path) -> None:
     environment = instance_environment(tmp_path / "instance", "testing")
-    prepare_instance(environment, monkeypatch)
+    prepare_instance(environment)
     (tmp_path / "probe").mkdir()
     (tmp_path / "probe" / "probe_wsgi.py").write_text(PROBE_MODULE)
     log_path = tmp_path / "gunicorn.log"
