@@ -41,7 +41,8 @@ DEFAULT_MAX_DECODED_BYTES = 192 * 1024 * 1024
 DEFAULT_MAX_OUTPUT_PIXELS = 16_000_000
 # Only the first frame is decoded, so frames cost little; thousands are no photo of an incident.
 DEFAULT_MAX_FRAMES = 1000
-# Pillow walks JPEG markers and PNG chunks in Python; real files have dozens (PNG: IDAT pieces).
+# Pillow walks JPEG markers (and stray bytes between them) and PNG chunks in Python, a loop turn
+# each; real files have dozens, a PNG split into small IDAT chunks some thousands.
 MAX_MARKERS = 50_000
 # libjpeg reads each scan of a progressive JPEG over the whole picture; encoders write about 10.
 MAX_SCANS = 100
@@ -152,7 +153,7 @@ def _walk(data: bytes) -> JpegLayout | None:
     if not data.startswith(b"\xff\xd8\xff"):
         return None
     layout = read_jpeg_layout(data, stop_after=MAX_MARKERS)
-    if layout.markers > MAX_MARKERS or layout.scans > MAX_SCANS:
+    if layout.steps > MAX_MARKERS or layout.scans > MAX_SCANS:
         raise ImageRejected("too_complex")
     if layout.frame_marker and not layout.dct_based:
         raise ImageRejected("unsupported_type")  # lossless or hierarchical JPEG: no phone's

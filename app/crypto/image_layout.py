@@ -36,7 +36,9 @@ class JpegLayout:
     sampling: tuple[tuple[int, int], ...]  # (horizontal, vertical) sampling factor per component
     scans: int
     first_scan_components: int
-    markers: int  # every marker up to the end of the picture (or the count's limit)
+    # Markers up to the end of the picture, plus stray bytes before them (junk, fill bytes):
+    # the turns of Pillow's parsing loop, counted up to the walk's limit.
+    steps: int
 
     @property
     def dct_based(self) -> bool:
@@ -66,20 +68,21 @@ class JpegLayout:
 def read_jpeg_layout(data: bytes, *, stop_after: int) -> JpegLayout:
     """Walk the markers of the first picture up to its end (EOI).
 
-    Counting stops once more than ``stop_after`` markers or scans are seen, so the walk costs at
+    Counting stops once more than ``stop_after`` steps or scans are seen, so the walk costs at
     most that many loop turns; the counts then say "more than ``stop_after``".
     """
-    position, markers, scans, frames = 2, 0, 0, 0
+    position, steps, scans, frames = 2, 0, 0, 0
     frame_marker, width, height, first_scan = 0, 0, 0, 0
     sampling: tuple[tuple[int, int], ...] = ()
-    while markers <= stop_after and scans <= stop_after:
-        # Junk before a marker and fill bytes (0xFF) inside it are skipped, as libjpeg does.
-        position = data.find(b"\xff", position)
+    while steps <= stop_after and scans <= stop_after:
+        # Junk before a marker and fill bytes (0xFF) inside it are skipped, as libjpeg does;
+        # Pillow reads them one byte per loop turn, so each counts as a step.
+        start, position = position, data.find(b"\xff", position)
         code = _NOT_FILL.search(data, position) if position >= 0 else None
         if code is None:
             break
         marker, position = data[code.start()], code.end()
-        markers += 1
+        steps += position - start - 1
         if marker == 0xD9:  # end of image
             break
         if marker in _STANDALONE:
@@ -103,7 +106,7 @@ def read_jpeg_layout(data: bytes, *, stop_after: int) -> JpegLayout:
             if end is None:
                 break
             position = end.start()
-    return JpegLayout(frame_marker, frames, width, height, sampling, scans, first_scan, markers)
+    return JpegLayout(frame_marker, frames, width, height, sampling, scans, first_scan, steps)
 
 
 def count_png_chunks(data: bytes, *, stop_after: int) -> int:
