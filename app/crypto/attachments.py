@@ -133,14 +133,7 @@ def sanitise_image(
             if _decoding_cost(source, layout, mode, size) > max_decoded_bytes:
                 raise ImageRejected("too_complex")
             turn = _decode(source)
-            pixels = _resampled(source, size, mode)
-        # Leaving the block closed the source: the decoded picture and the decoder's buffers are
-        # gone before the copies below. Each copy replaces the one before it, so that at most
-        # two pictures of the output size exist at once.
-        if turn is not None:
-            pixels = pixels.transpose(turn)
-        clean = _fresh_copy(pixels)
-        del pixels
+            clean = _clean_pixels(source, size, mode, turn)
     return SanitisedImage(_encode(clean, out_format), mime_type, clean.width, clean.height)
 
 
@@ -259,12 +252,19 @@ def _decode(image: Image.Image) -> Image.Transpose | None:
     return _UPRIGHT.get(orientation) if isinstance(orientation, int) else None
 
 
-def _resampled(image: Image.Image, size: tuple[int, int], mode: str) -> Image.Image:
-    """A new picture of ``size`` in ``mode``; shrunk before its mode is converted, where it can
-    be, so that conversions work on the smaller picture."""
-    pixels = image
-    if size != image.size:
-        if _converted_before_resampling(image):
+def _clean_pixels(
+    source: Image.Image, size: tuple[int, int], mode: str, turn: Image.Transpose | None
+) -> Image.Image:
+    """The source's pixels, shrunk to ``size``, in ``mode``, upright, in a fresh image.
+
+    Shrinking comes before converting where it can, so that conversions work on the smaller
+    picture. Each step makes a new picture and lets the one before it go, and the source is
+    closed as soon as the first new picture exists: the decoded picture never lives alongside
+    more than one other.
+    """
+    pixels = source
+    if size != pixels.size:
+        if _converted_before_resampling(pixels):
             pixels = pixels.convert(mode)
         # reduce() (a box filter, fast) does the bulk of a large reduction; not for 16 bits.
         gap = None if pixels.mode == "I;16" else 3.0
@@ -274,7 +274,12 @@ def _resampled(image: Image.Image, size: tuple[int, int], mode: str) -> Image.Im
         pixels = Image.frombytes("L", pixels.size, pixels.tobytes(), "raw", "L;16")
     if pixels.mode != mode:
         pixels = pixels.convert(mode)
-    return pixels.copy() if pixels is image else pixels
+    if pixels is not source:
+        source.close()
+    if turn is not None:
+        pixels = pixels.transpose(turn)
+        source.close()
+    return _fresh_copy(pixels)
 
 
 def _converted_before_resampling(image: Image.Image) -> bool:
