@@ -33,7 +33,7 @@ from app.crypto.image_layout import JpegLayout, count_png_chunks, read_jpeg_layo
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 # Declared in the header. The largest phone cameras have 200 megapixels (16320 x 12240).
 DEFAULT_MAX_PIXELS = 250_000_000
-# What decoding one picture may hold at once (see _decoding_cost): a 48-megapixel PNG, a
+# What decoding one picture may hold at once (see _decoding_cost): a 50-megapixel PNG, a
 # 12-megapixel WebP, a 50-megapixel progressive JPEG; any baseline JPEG up to DEFAULT_MAX_PIXELS.
 DEFAULT_MAX_DECODED_BYTES = 192 * 1024 * 1024
 # The cleaned picture has at most this many pixels: a 12- or 16-megapixel phone photo keeps its
