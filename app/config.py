@@ -33,8 +33,18 @@ class BaseConfig:
     # or too large photos keeps their text; only the allowed files are held in memory, each up
     # to IMAGE_MAX_BYTES (app/requests.py). Above it, the answer is a bare 413.
     UPLOAD_BODY_LIMIT = 256 * 1024 * 1024
+    # Evidence images (app/crypto/attachments.py): bytes of one file; pixels its header may
+    # declare (phone cameras reach 200 million; Pillow refuses over 250 million, whatever is
+    # set here); memory that decoding one may take; pixels of the cleaned image (larger ones
+    # are made smaller); frames of an animation (only the first is kept).
     IMAGE_MAX_BYTES = 10 * 1024 * 1024
-    IMAGE_MAX_PIXELS = 40_000_000
+    IMAGE_MAX_PIXELS = 250_000_000
+    IMAGE_MAX_DECODED_BYTES = 192 * 1024 * 1024
+    IMAGE_MAX_OUTPUT_PIXELS = 16_000_000
+    IMAGE_MAX_FRAMES = 1000
+    # Images each worker process cleans at once; more wait their turn, so that memory stays
+    # bounded when many people upload together (app/intake/evidence.py).
+    IMAGE_CLEANING_SLOTS = 2
     # Abuse resistance without tracking: a form sent faster than this is refused (politely).
     INTAKE_MIN_FILL_SECONDS = 8
     REPORT_RATE_LIMIT = "10 per hour"

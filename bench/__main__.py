@@ -1,6 +1,6 @@
 """Run every benchmark: `python -m bench` (or `make bench`)."""
 
-from bench import pages, queue, sealing, statistics
+from bench import image_memory, pages, queue, sealing, statistics
 
 if __name__ == "__main__":
     pages.main()
@@ -10,3 +10,5 @@ if __name__ == "__main__":
     queue.main()
     print()
     statistics.main()
+    print()
+    image_memory.main()

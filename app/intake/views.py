@@ -28,7 +28,6 @@ from werkzeug.exceptions import RequestEntityTooLarge, TooManyRequests, Unsuppor
 
 from app.audit import security_log
 from app.codebook import current_codebook
-from app.crypto.attachments import sanitise_image
 from app.crypto.envelope import ReportKey
 from app.crypto.errors import ImageRejected
 from app.crypto.receipts import receipt_for_submission
@@ -38,6 +37,7 @@ from app.errors import render_error
 from app.extensions import db, limiter
 from app.i18n import LANG_PREFIX
 from app.intake import bp, followup
+from app.intake.evidence import clean_upload
 from app.intake.forms import HONEYPOT_FIELD, ReportFormBase, report_form_class
 from app.intake.services import already_submitted, submit_report, take_report_id
 from app.intake.tokens import issue_form_token, read_form_token
@@ -54,6 +54,10 @@ IMAGE_MESSAGES = {
         "„%(name)s“ hat ein Format, das wir nicht annehmen (nur JPEG, PNG, WebP)."
     ),
     "too_many_pixels": _l("Das Bild „%(name)s“ hat zu viele Pixel."),
+    "too_complex": _l(
+        "Das Bild „%(name)s“ ist zu aufwendig zu verarbeiten (zu groß, zu hohe Farbtiefe oder "
+        "zu viele Einzelbilder). Bitte senden Sie eine kleinere Fassung, etwa ein Bildschirmfoto."
+    ),
     "damaged": _l("Das Bild „%(name)s“ ist beschädigt und lässt sich nicht öffnen."),
 }
 
@@ -181,11 +185,7 @@ def clean_images(uploads: list[FileStorage], max_files: int) -> tuple[list[Evide
             problems.append(str(IMAGE_MESSAGES["too_large"]) % {"name": isolate(name)})
             continue
         try:
-            image = sanitise_image(
-                upload.read(),
-                max_bytes=current_app.config["IMAGE_MAX_BYTES"],
-                max_pixels=current_app.config["IMAGE_MAX_PIXELS"],
-            )
+            image = clean_upload(upload)
         except ImageRejected as rejected:
             # Isolated, so direction marks in a file name cannot reorder the sentence around it.
             problems.append(str(IMAGE_MESSAGES[rejected.reason]) % {"name": isolate(name)})
