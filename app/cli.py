@@ -214,11 +214,14 @@ def purge_sessions() -> None:
     now = dt.datetime.now(dt.UTC)
     idle = dt.timedelta(minutes=current_app.config["STAFF_IDLE_MINUTES"])
     staff = purge_expired_staff_sessions(now, idle)
-    purge_expired_sessions(now)  # the unlocked keys of those logins
+    keys = purge_expired_sessions(now)  # the unlocked keys of logins that ended
     purge_old_throttles(now)
     reporters = purge_status_sessions(now.date())
     db.session.commit()
-    click.echo(f"Removed {staff} expired staff sessions and {reporters} status sessions.")
+    click.echo(
+        f"Removed {staff} expired staff sessions, {keys} sets of unlocked keys and {reporters} "
+        "status sessions."
+    )
 
 
 retention_cli = AppGroup("retention", help="Personal data past its retention deadline.")

@@ -4,6 +4,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import text
 
+from app.database import SQLITE_BUSY_TIMEOUT_MS
 from app.extensions import db
 from app.models import AuditEvent
 from app.models.audit import AuditLogIsAppendOnly
@@ -24,7 +25,7 @@ def test_sqlite_runs_with_wal_foreign_keys_busy_timeout_and_secure_delete(
     assert pragma == {
         "journal_mode": "wal",
         "foreign_keys": 1,
-        "busy_timeout": 5000,
+        "busy_timeout": SQLITE_BUSY_TIMEOUT_MS,
         "secure_delete": 1,
     }
 
