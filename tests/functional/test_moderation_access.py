@@ -209,6 +209,14 @@ def test_idle_and_absolute_timeouts(intake_app: Flask, staff: dict[str, Staff]) 
     assert client.get("/moderation/").status_code == 302
 
 
+def a_case(app: Flask) -> int:
+    """The id of a new case with a sample report."""
+    with app.app_context():
+        store_sample_report(app.config["RECEIPT_SECRET"].encode())
+        db.session.commit()
+        return int(db.session.scalars(select(Incident.id)).one())
+
+
 def _copy_cookies(source: FlaskClient, target: FlaskClient) -> None:
     for name in ("session",):
         cookie = source.get_cookie(name)
@@ -220,10 +228,7 @@ def test_a_copied_cookie_is_worthless_after_logout(
     intake_app: Flask, staff: dict[str, Staff]
 ) -> None:
     """The reproducer: a copy of the cookie taken before logout opened the queue afterwards."""
-    with intake_app.app_context():
-        store_sample_report(intake_app.config["RECEIPT_SECRET"].encode())
-        db.session.commit()
-        case_id = db.session.scalars(select(Incident.id)).one()
+    case_id = a_case(intake_app)
     browser, thief = intake_app.test_client(), intake_app.test_client()
     assert login(browser, staff[ADMIN]).status_code == 303
     csrf = hidden_value(browser.get("/moderation/").get_data(as_text=True), "csrf_token")
@@ -268,10 +273,7 @@ def test_every_staff_form_refuses_a_missing_csrf_token(
     intake_app: Flask, staff: dict[str, Staff]
 ) -> None:
     """CSRF protection on every POST route, checked as the admin who may use them all."""
-    with intake_app.app_context():
-        store_sample_report(intake_app.config["RECEIPT_SECRET"].encode())
-        db.session.commit()
-        case_id = db.session.scalars(select(Incident.id)).one()
+    case_id = a_case(intake_app)
     samples: dict[str, object] = {"user_id": 1, "token": "not-a-real-invitation",
                                   "incident_id": case_id, "position": 0,
                                   "token_id": 1, "file_format": "csv"}  # fmt: skip
