@@ -19,6 +19,7 @@ from app.api.openapi import build_openapi
 from app.api.tokens import create_token
 from app.api.views import STATISTICS_PARAMETERS
 from app.codebook import current_codebook
+from app.dates import MONTH_PATTERN
 from app.extensions import db
 from app.models import AuditEvent
 from app.research.exports import EXPORT_TAG
@@ -146,7 +147,7 @@ def _value_for(schema: dict[str, Any]) -> st.SearchStrategy[str]:
     if "enum" in schema:
         return st.sampled_from(schema["enum"])
     pattern = schema["pattern"]
-    if pattern.startswith("^[0-9]{4}"):  # a month
+    if pattern == MONTH_PATTERN:
         return st.builds(lambda y, m: f"{y}-{m:02d}", st.integers(2023, 2026), st.integers(1, 12))
     codes = pattern.removeprefix("^(").split(")")[0].split("|")
     return st.lists(st.sampled_from(codes), min_size=1, max_size=3).map(",".join)
