@@ -221,3 +221,39 @@ def test_a_table_whose_periods_are_all_empty_keeps_its_column_fields(
     table = fetch(client, researcher_token, **query).get_json()
     assert table["columns"]["categories"] == []
     assert {cell["column"] for cell in table["cells"]} == {"_total"}
+
+
+@pytest.mark.parametrize(
+    ("parameters", "named"),
+    [
+        ({"from": "0000-01"}, "from"),  # these three raised inside ``datetime`` (issue 12)
+        ({"to": "0000-12"}, "to"),
+        ({"to": "9999-12"}, "to"),
+        ({"from": "1989-12"}, "from"),
+        ({"to": "2100-01"}, "to"),
+        ({"from": "２０２６-０１"}, "from"),
+        ({"from": " 2026-01"}, "from"),  # the API takes values exactly as documented
+        ({"rows": ""}, "rows"),
+        ({"land": "be,,sn"}, "land"),
+        ({"verification": " verified"}, "verification"),
+    ],
+)
+def test_months_outside_the_range_and_loose_values_are_named(
+    intake_app: Flask, researcher_token: str, parameters: dict[str, str], named: str
+) -> None:
+    response = fetch(intake_app.test_client(), researcher_token, **{"rows": "land", **parameters})
+    body = assert_json_error(response, 400, "bad_request")
+    assert body["parameter"] == named
+    assert named in body["message"]
+
+
+def test_the_edges_of_the_range_are_counted(intake_app: Flask, researcher_token: str) -> None:
+    client = intake_app.test_client()
+    table = fetch(client, researcher_token, rows="period", period="month", **{"from": "2026-01",
+                  "to": "2099-12"}).get_json()  # fmt: skip
+    rows = [category["code"] for category in table["rows"]["categories"]]
+    assert rows[0] == "2026-01"
+    assert rows[-1] == today().strftime("%Y-%m")  # never past the current month
+    early = fetch(client, researcher_token, rows="land", **{"from": "1990-01"})
+    assert early.status_code == 200
+    assert early.get_json()["cells"][-1]["count"] == 18
