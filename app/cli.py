@@ -187,7 +187,8 @@ def list_tokens() -> None:
 
 
 @tokens_cli.command("revoke")
-@click.argument("token_id", metavar="ID", type=int)
+# Ids are 32-bit: a larger number names no token (and would overflow SQLite's integers).
+@click.argument("token_id", metavar="ID", type=click.IntRange(1, 2**31 - 1))
 def revoke_token(token_id: int) -> None:
     """Refuse the token ID from now on (see `flask tokens list`)."""
     token = db.session.get(ApiToken, token_id)

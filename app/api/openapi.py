@@ -14,6 +14,7 @@ from typing import Any
 
 from app.codebook import Codebook, Question, current_codebook
 from app.config import DEFAULT_LANGUAGE, LANGUAGES
+from app.dates import DATE_PATTERN, EARLIEST_DATE, MONTH_PATTERN
 from app.models.incident import NOT_VERIFIABLE, VERIFIED
 from app.research.statistics import (
     DIMENSIONS,
@@ -33,7 +34,6 @@ DOCUMENT_PATH = "/api/v1/openapi.json"
 NOT_IN_API = frozenset({"images"})
 # The receipt code as shown: five groups of four Crockford Base32 symbols.
 RECEIPT_PATTERN = "^[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){4}$"
-MONTH_PATTERN = "^[0-9]{4}-(0[1-9]|1[0-2])$"
 ERROR_SCHEMA = "#/components/schemas/Error"
 
 
@@ -41,7 +41,10 @@ def _condition_text(question: Question) -> str:
     condition = question.show_if
     assert condition is not None  # noqa: S101 - only called for conditional questions
     codes = " or ".join(f"`{code}`" for code in sorted(condition.any_of))
-    text = f"Read only when `{condition.question}` has the answer {codes}; ignored otherwise."
+    text = (
+        f"Stored only when `{condition.question}` has the answer {codes}; otherwise an answer "
+        "given is checked all the same, then dropped."
+    )
     return f"{text} Required then." if question.required else text
 
 
@@ -60,7 +63,7 @@ def _answer_schema(question: Question) -> dict[str, Any]:
             schema["minItems"] = 1
         return schema
     if kind == "date":
-        return {"type": "string", "format": "date"}
+        return {"type": "string", "format": "date", "pattern": DATE_PATTERN}
     if kind == "month":
         return {"type": "string", "pattern": MONTH_PATTERN}
     if kind in {"consent", "flag"}:
@@ -83,6 +86,8 @@ def _property(question: Question) -> dict[str, Any]:
     notes = []
     if question.show_if is not None:
         notes.append(_condition_text(question))
+    if question.kind in {"date", "month"}:
+        notes.append(f"From {EARLIEST_DATE:%Y-%m} up to today (UTC); later answers 422.")
     if question.id in NOT_IN_API:
         notes.append("Not accepted by the API in this version: a body with this key answers 400.")
     elif question.sealed:
@@ -123,13 +128,14 @@ def report_schema(codebook: Codebook) -> dict[str, Any]:
         "title": "Report",
         "description": (
             f"One report against codebook {codebook.version}: question id to answer. Choice "
-            "questions take answer codes (a list of codes where several answers are allowed), "
-            "consents true or false, dates YYYY-MM-DD, months YYYY-MM. Questions whose "
-            "condition does not hold are ignored. Free text is stored normalised, never refused "
-            "for its characters: control characters, lone surrogates, noncharacters and the "
-            "byte order mark are removed, line breaks become LF, the text is trimmed and put in "
-            "NFC; maxLength counts the normalised text, and text with nothing visible left is "
-            "no answer."
+            "questions take answer codes (an array of distinct codes where several answers are "
+            "allowed), consents and flags true or false, dates YYYY-MM-DD, months YYYY-MM; "
+            "no answer is null (leave the key out instead). Answers to questions whose "
+            "condition does not hold are checked, then dropped. Free text (not e-mail "
+            "addresses and links, which count exactly as sent) is stored normalised, never "
+            "refused for its characters: control characters, lone surrogates, noncharacters "
+            "and the byte order mark are removed, line breaks become LF, the text is trimmed "
+            "and put in NFC; text with nothing visible left is no answer."
         ),
         "type": "object",
         "properties": properties,
@@ -198,12 +204,13 @@ def statistics_parameters(codebook: Codebook) -> list[dict[str, Any]]:
         _query_parameter(
             "from",
             {"type": "string", "pattern": MONTH_PATTERN},
-            "First month (YYYY-MM) of the incidents counted.",
+            "First month (YYYY-MM, 1990-01 to 2099-12) of the incidents counted.",
         ),  # fmt: skip
         _query_parameter(
             "to",
             {"type": "string", "pattern": MONTH_PATTERN},
-            "Last month (YYYY-MM) of the incidents counted.",
+            "Last month (YYYY-MM, 1990-01 to 2099-12) of the incidents counted; the table "
+            "never goes past the current month.",
         ),  # fmt: skip
         *filters,
         _query_parameter(
@@ -347,12 +354,13 @@ def build_openapi(codebook: Codebook) -> dict[str, Any]:
                         },
                         "413": _error_response("The body is larger than the API accepts."),
                         "422": _error_response(
-                            "Answers the codebook refuses, with a message per question in the "
-                            "body's `language`.",
+                            "Answers the codebook refuses or of another JSON type than this "
+                            "document gives them (null included), with a message per question in "
+                            "the body's `language`.",
                             "#/components/schemas/InvalidAnswers",
                         ),
                         "429": _error_response("Too many reports from this address; try later."),
-                        "default": _error_response("Any other error, in the same form."),
+                        "500": _error_response("An unexpected failure; nothing was stored."),
                     },
                 }
             },
@@ -394,7 +402,7 @@ def build_openapi(codebook: Codebook) -> dict[str, Any]:
                             },
                         },
                         "429": _error_response("Too many requests from this address; try later."),
-                        "default": _error_response("Any other error, in the same form."),
+                        "500": _error_response("An unexpected failure."),
                     },
                 }
             },

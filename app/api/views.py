@@ -184,7 +184,7 @@ def get_statistics() -> Response:
     with force_locale(language):
         try:
             table = build_table(
-                parse_query(request.args),
+                parse_query(request.args, strict=True),
                 k=current_app.config["STATISTICS_MIN_CELL"],
                 today=today,
                 lang=language,
@@ -237,9 +237,10 @@ def _refuse_unknown_keys(codebook: Codebook, data: dict[str, Any]) -> None:
 def _read_answers(
     codebook: Codebook, data: dict[str, Any], language: str, today: dt.date
 ) -> Answers:
-    # The same rules as the form; the messages are meant for the person, in their language.
+    # The same rules as the form, with the JSON types of the OpenAPI document; the messages are
+    # meant for the person, in their language.
     with force_locale(language):
         try:
-            return parse_answers(codebook, data, today)
+            return parse_answers(codebook, data, today, strict=True)
         except InvalidAnswers as invalid:
             raise Refused(422, {"error": "invalid", "fields": invalid.errors}) from None

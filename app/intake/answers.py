@@ -21,10 +21,10 @@ from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 
 from app.codebook import FREE_TEXT_KINDS, Codebook, Question
+from app.dates import EARLIEST_DATE
 from app.text import is_blank, normalise_text, without_format_characters
 
 TRUE_VALUES = frozenset({"y", "yes", "on", "true", "1"})
-EARLIEST_DATE = dt.date(1990, 1, 1)
 # Addresses, not prose: an invisible character in them is a copying accident.
 ADDRESS_KINDS = frozenset({"email", "url"})
 
@@ -42,6 +42,12 @@ MESSAGES = {
     "email": _l("Das sieht nicht wie eine E-Mail-Adresse aus."),
     "url": _l("Bitte geben Sie einen vollständigen Link an, der mit https:// beginnt."),
     "wrong_type": _l("Diese Angabe hat die falsche Form."),
+    "not_boolean": _l("Die Antwort ist true oder false (ein JSON-Wahrheitswert)."),
+    "not_string": _l("Die Antwort ist ein Text (eine JSON-Zeichenkette)."),
+    "not_list": _l(
+        "Die Antwort ist eine Liste von Antwortcodes (ein JSON-Array von Zeichenketten)."
+    ),
+    "repeated": _l("Jede Antwort darf nur einmal in der Liste stehen."),
 }
 
 
@@ -97,9 +103,17 @@ def _typed_text(kind: str, text: str) -> str | None:
     return None if is_blank(text) else text
 
 
-def parse_date(text: str) -> dt.date | None:
-    """ISO (2026-03-01) as date inputs send it, or German (01.03.2026) as people type it."""
-    match = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})|(\d{1,2})\.(\d{1,2})\.(\d{4})", text)
+def parse_date(text: str, *, strict: bool = False) -> dt.date | None:
+    """ISO (2026-03-01) as date inputs send it, or German (01.03.2026) as people type it;
+    ``strict``: ISO only, in ASCII digits (the API's ``format: date``).
+
+    Year 0 reads as the calendar's first day, so that it is refused as too early rather than
+    as malformed; a day the month lacks is None.
+    """
+    if strict:
+        match = re.fullmatch(r"([0-9]{4})-([0-9]{2})-([0-9]{2})", text)
+    else:
+        match = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})|(\d{1,2})\.(\d{1,2})\.(\d{4})", text)
     if not match:
         return None
     if match.group(1):
@@ -107,13 +121,18 @@ def parse_date(text: str) -> dt.date | None:
     else:
         day, month, year = (int(match.group(n)) for n in (4, 5, 6))
     try:
-        return dt.date(year, month, day)
+        return dt.date(max(year, 1), month, day)
     except ValueError:
         return None
 
 
-def parse_month(text: str) -> dt.date | None:
-    match = re.fullmatch(r"(\d{4})-(\d{1,2})|(\d{1,2})[./](\d{4})", text)
+def parse_month(text: str, *, strict: bool = False) -> dt.date | None:
+    """The first day of 2026-03 (or, not ``strict``, 3.2026 or 03/2026); year 0 as in
+    ``parse_date``."""
+    if strict:
+        match = re.fullmatch(r"([0-9]{4})-([0-9]{2})", text)
+    else:
+        match = re.fullmatch(r"(\d{4})-(\d{1,2})|(\d{1,2})[./](\d{4})", text)
     if not match:
         return None
     year, month = (
@@ -123,7 +142,7 @@ def parse_month(text: str) -> dt.date | None:
     )
     if not 1 <= month <= 12:
         return None
-    return dt.date(year, month, 1)
+    return dt.date(max(year, 1), month, 1)
 
 
 def month_end(first: dt.date) -> dt.date:
@@ -162,18 +181,34 @@ def _message(key: str, question: Question) -> str:
     return str(MESSAGES[key])
 
 
-def parse_answers(codebook: Codebook, data: Mapping[str, Any], today: dt.date) -> Answers:
+def parse_answers(
+    codebook: Codebook, data: Mapping[str, Any], today: dt.date, *, strict: bool = False
+) -> Answers:
     """The coded answers of one submission.
+
+    ``strict`` reads a partner's JSON as the OpenAPI document describes it: each answer given
+    has its JSON type (true or false for consents, a string for one answer, an array of
+    distinct strings for several), codes, dates and months count exactly as sent, and an answer
+    to a question whose condition does not hold is checked all the same (and still not stored).
+    Otherwise answers are read as a browser sends them: checkbox values, spaces around codes.
 
     Raises:
         InvalidAnswers: with one localised message per question that is wrong or missing.
     """
     answers, errors = Answers(), {}
     for question in codebook.questions.values():
-        if question.kind == "images" or not is_visible(question, data):
+        if question.kind == "images":
             continue
+        visible = is_visible(question, data)
+        given = strict and question.id in data
+        if not visible and not given:
+            continue
+        value = data.get(question.id)
         try:
-            problem = _read(question, data.get(question.id), answers, today)
+            problem = _json_type_problem(question, value) if given else None
+            # A hidden question's answer is checked into a scratch copy, never kept.
+            kept = answers if visible else Answers()
+            problem = problem or _read(question, value, kept, today, strict=strict)
         except TypeError:
             problem = "wrong_type"
         if problem:
@@ -186,11 +221,24 @@ def parse_answers(codebook: Codebook, data: Mapping[str, Any], today: dt.date) -
     return answers
 
 
-def _read(question: Question, value: Any, answers: Answers, today: dt.date) -> str | None:
+def _json_type_problem(question: Question, value: Any) -> str | None:
+    """What is wrong with the JSON type of an answer sent to the API (``null`` included)."""
+    if question.kind in {"consent", "flag"}:
+        return None if isinstance(value, bool) else "not_boolean"
+    if question.kind == "multi":
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            return "not_list"
+        return "repeated" if len(set(value)) != len(value) else None
+    return None if isinstance(value, str) else "not_string"
+
+
+def _read(
+    question: Question, value: Any, answers: Answers, today: dt.date, *, strict: bool = False
+) -> str | None:
     """Store one valid answer in ``answers``; return an error key otherwise."""
     kind = question.kind
     if kind == "multi":
-        chosen = _many(value)
+        chosen = list(value) if strict and value is not None else _many(value)
         if not chosen:
             return "required_choice" if question.required else None
         if not set(chosen) <= set(question.codes):
@@ -207,9 +255,15 @@ def _read(question: Question, value: Any, answers: Answers, today: dt.date) -> s
             return "required_consent"
         answers.flags[question.id] = given
         return None
-    text = _single(value)
-    if text is not None and kind in FREE_TEXT_KINDS:
-        text = _typed_text(kind, text)
+    if strict and isinstance(value, str):
+        if question.max_length is not None and len(value) > question.max_length:
+            return "too_long"  # as sent: the document's maxLength counts every character
+        # Codes, dates, addresses and links count exactly as sent; prose is normalised.
+        text = _typed_text(kind, value) if kind in {"text", "textarea"} else value
+    else:
+        text = _single(value)
+        if text is not None and kind in FREE_TEXT_KINDS:
+            text = _typed_text(kind, text)
     if text is None:
         if not question.required:
             return None
@@ -220,7 +274,8 @@ def _read(question: Question, value: Any, answers: Answers, today: dt.date) -> s
         answers.choices[question.id] = text
         return None
     if kind in {"date", "month"}:
-        day = parse_date(text) if kind == "date" else parse_month(text)
+        parse = parse_date if kind == "date" else parse_month
+        day = parse(text, strict=strict)
         if day is None:
             return kind
         if day > today:

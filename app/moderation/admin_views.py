@@ -20,6 +20,7 @@ from app.models import ApiToken, AuditEvent, User
 from app.models.user import ADMIN, MODERATOR, RESEARCHER, ROLES
 from app.moderation import bp
 from app.moderation.accounts import AccountError, remove_user
+from app.moderation.case_views import form_id
 from app.moderation.gate import requires_role, staff_session
 from app.moderation.invitations import (
     accept_invitation,
@@ -127,24 +128,32 @@ def revoke_token(token_id: int) -> Response:
 
 @bp.get("/admin/audit")
 @requires_role(ADMIN)
-def audit_log() -> str:
+def audit_log() -> Any:
     """The audit trail, newest first, filtered by tag prefix, actor or target; keyset pages."""
     query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(AUDIT_PAGE)
     tag = request.args.get("tag", "")[:64]
     if tag:
         query = query.where(AuditEvent.tag.startswith(tag, autoescape=True))
-    actor = request.args.get("actor", type=int)
+    typed_actor = request.args.get("actor", "").strip()[:32]
+    target = request.args.get("target_type", "")[:32]
+    filters = {"tag": tag, "actor": typed_actor, "target_type": target}
+    # Numbers beyond the id range would overflow SQLite's integers: they name nobody anyway.
+    actor, after = form_id(typed_actor), form_id(request.args.get("after", ""))
+    wrong = ("actor", _("Konto-Nummer")) if typed_actor and actor is None else None
+    if request.args.get("after") and after is None:
+        wrong = ("after", "after")
+    if wrong:
+        error = _("Der Filter „%(name)s“ ist ungültig: bitte eine Nummer ab 1.", name=wrong[1])
+        return render_template("moderation/admin_audit.html", events=[], filters=filters,
+                               next_after=None, error=error, invalid=wrong[0]), 400  # fmt: skip
     if actor is not None:
         query = query.where(AuditEvent.actor_id == actor)
-    target = request.args.get("target_type", "")[:32]
     if target:
         query = query.where(AuditEvent.target_type == target)
-    after = request.args.get("after", type=int)
     if after is not None:
         query = query.where(AuditEvent.id < after)
     events = db.session.scalars(query).all()
     next_after = events[-1].id if len(events) == AUDIT_PAGE else None
-    filters = {"tag": tag, "actor": actor, "target_type": target}
     return render_template("moderation/admin_audit.html", events=events, filters=filters,
                            next_after=next_after)  # fmt: skip
 

@@ -21,6 +21,7 @@ from app.codebook import current_codebook
 from app.crypto.errors import SealError, SessionLocked
 from app.crypto.keyring import UnlockedKeys
 from app.crypto.sessions import SessionTicket, session_keys
+from app.dates import EARLIEST_DATE, LATEST_DATE, iso_date
 from app.extensions import db
 from app.models import Incident, SessionKey, User
 from app.models.incident import (
@@ -90,7 +91,21 @@ ERRORS = {
 }
 # A decision that the case's present state forbids is a conflict; anything else is bad input.
 CONFLICTS = frozenset({"transition", "not_coded", "duplicate", "purged", "sealed"})
-FILTER_ERROR = _l("Dieser Filter ist ungültig. Bitte wählen Sie die Werte aus der Liste.")
+FILTER_ERROR = _l("Der Filter „%(name)s“ ist ungültig. Bitte wählen Sie die Werte aus der Liste.")
+DATE_FILTER_ERROR = _l(
+    "Der Filter „%(name)s“ ist ungültig: bitte ein Datum von %(first)s bis %(last)s in der Form "
+    "JJJJ-MM-TT."
+)
+# The queue form's labels, so that a message names the filter as the page shows it.
+FILTER_LABELS = {
+    "state": _l("Stand"),
+    "type": _l("Schwerste Vorfallsart"),
+    "land": _l("Bundesland"),
+    "from": _l("Eingegangen ab"),
+    "to": _l("Eingegangen bis"),
+    "assigned": _l("Zugewiesen an"),
+    "messages": _l("Nur Fälle mit Nachrichten"),
+}
 # An image is never rendered as a page: no script, no style, no plugin, sandboxed.
 IMAGE_CSP = "default-src 'none'; img-src 'self'; style-src 'none'; sandbox"
 
@@ -164,7 +179,17 @@ def _log_in_again() -> Response:
 
 
 class BadFilter(ValueError):
-    pass
+    """A queue parameter that is not one of the offered values; ``args[0]`` names it."""
+
+    @property
+    def message(self) -> str:
+        name = str(self.args[0])
+        label = str(FILTER_LABELS.get(name, name))
+        if name in ("from", "to"):
+            return str(DATE_FILTER_ERROR) % {
+                "name": label, "first": EARLIEST_DATE.isoformat(), "last": LATEST_DATE.isoformat()
+            }  # fmt: skip
+        return str(FILTER_ERROR) % {"name": label}
 
 
 def _code(args: Mapping[str, str], name: str, allowed: tuple[str, ...]) -> str | None:
@@ -176,10 +201,12 @@ def _code(args: Mapping[str, str], name: str, allowed: tuple[str, ...]) -> str |
 
 def _date(args: Mapping[str, str], name: str) -> dt.date | None:
     value = args.get(name) or None
-    try:
-        return dt.date.fromisoformat(value) if value else None
-    except ValueError:
-        raise BadFilter(name) from None
+    if value is None:
+        return None
+    day = iso_date(value)
+    if day is None:
+        raise BadFilter(name)
+    return day
 
 
 def form_id(value: str) -> int | None:
@@ -273,8 +300,8 @@ def queue() -> Any:
     }
     try:
         filters, after = parse_filters(request.args, g.staff)
-    except BadFilter:
-        return render_template("moderation/queue.html", error=FILTER_ERROR, **context), 400
+    except BadFilter as bad:
+        return render_template("moderation/queue.html", error=bad.message, **context), 400
     page = cases.queue_page(filters, after, PAGE_SIZE)
     next_url = None
     if page.next_after is not None:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import abort, current_app, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
+from app.dates import EARLIEST_DATE, LATEST_DATE, iso_year
 from app.extensions import db
 from app.i18n import LANG_PREFIX, preferred_language
 from app.pages import bp
@@ -65,21 +67,41 @@ def accessibility() -> str:
 
 
 @bp.get(f"{LANG_PREFIX}/statistics")
-def statistics() -> str:
-    """Charts and tables of verified incidents; ``?year=`` picks the year of the splits."""
+def statistics() -> tuple[str, int]:
+    """Charts and tables of verified incidents; ``?year=`` picks the year of the splits.
+
+    A year that is not one (400) or has no published numbers (404) gets all years, and a
+    notice that says so.
+    """
     counted = public_statistics(current_app, today=dt.date.today())
-    year = request.args.get("year", ALL_YEARS)
-    if year not in counted.years:
-        year = ALL_YEARS
-    return render_content_page(
+    asked = request.args.get("year") or None
+    year, notice, status = ALL_YEARS, None, 200
+    if asked is not None and iso_year(asked) is None:
+        notice = _(
+            "„year“ ist ein Jahr von %(first)s bis %(last)s (JJJJ). Gezeigt werden alle Jahre.",
+            first=EARLIEST_DATE.year,
+            last=LATEST_DATE.year,
+        )
+        status = 400
+    elif asked is not None and asked not in counted.years:
+        notice = _(
+            "Für %(year)s gibt es keine veröffentlichten Zahlen. Gezeigt werden alle Jahre.",
+            year=asked,
+        )
+        status = 404
+    elif asked is not None:
+        year = asked
+    page = render_content_page(
         "statistics",
         "pages/statistics.html",
         statistics=counted,
         view=public_page(counted, year, g.lang),
+        notice=notice,
         bar_chart=bar_chart,
         column_chart=column_chart,
         land_tile_grid=land_tile_grid,
     )
+    return page, status
 
 
 @bp.get(f"{LANG_PREFIX}/imprint")

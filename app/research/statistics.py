@@ -15,7 +15,6 @@ protected by ``disclosure.protect_table`` before anyone sees it: no published nu
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, Select, extract, func, select
 
 from app.codebook import Codebook, current_codebook
+from app.dates import EARLIEST_DATE, LATEST_DATE, iso_month, next_month
 from app.extensions import db
 from app.models import CaseCode, Incident
 from app.models.incident import NOT_VERIFIABLE, VERIFIED
@@ -60,8 +60,9 @@ TYPE_MODES: Final = (MOST_SEVERE, EVERY_TYPE)
 # scope" (not an anti-Muslim incident) never is.
 COUNTABLE: Final = (VERIFIED, NOT_VERIFIABLE)
 NOT_STATED: Final = "not_stated"  # gender, age band or town not given
-MONTH_PATTERN = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 MAX_CODES_PER_FILTER = 100
+# Parameters that take a comma-separated list of codes.
+LISTS: Final = frozenset({"verification", *FILTERS})
 
 VERIFICATION_LABELS: Final = {
     VERIFIED: _l("vom Moderationsteam bestätigt"),
@@ -153,9 +154,16 @@ def _month(args: Mapping[str, str], name: str) -> str | None:
     value = args.get(name, "").strip()
     if not value:
         return None
-    if not MONTH_PATTERN.match(value):
+    if iso_month(value) is None:
         raise InvalidStatisticsQuery(
-            name, _("„%(name)s“ ist ein Monat in der Form JJJJ-MM, z. B. 2025-03.", name=name)
+            name,
+            _(
+                "„%(name)s“ ist ein Monat in der Form JJJJ-MM von %(first)s bis %(last)s, "
+                "z. B. 2025-03.",
+                name=name,
+                first=EARLIEST_DATE.strftime("%Y-%m"),
+                last=LATEST_DATE.strftime("%Y-%m"),
+            ),
         )
     return value
 
@@ -173,18 +181,35 @@ def dimension_codes(dimension: str, codebook: Codebook) -> tuple[str, ...]:
     return codes
 
 
-def parse_query(args: Mapping[str, str], codebook: Codebook | None = None) -> StatisticsQuery:
+def _check_written_exactly(args: Mapping[str, str]) -> None:
+    """Each parameter given has a value without spaces around it (or around a listed code)."""
+    for name in sorted(QUERY_PARAMETERS & set(args)):
+        value = args[name]
+        parts = value.split(",") if name in LISTS else [value]
+        if not all(part and part == part.strip() for part in parts):
+            raise InvalidStatisticsQuery(
+                name, _("„%(name)s“ ist leer oder enthält Leerzeichen.", name=name)
+            )
+
+
+def parse_query(
+    args: Mapping[str, str], codebook: Codebook | None = None, *, strict: bool = False
+) -> StatisticsQuery:
     """Read a table request from URL parameters (the research form and the API share it).
 
     Parameters: ``rows`` and ``columns`` (dimensions, different), ``period`` (year, quarter,
     month), ``types`` (most_severe: each incident once, by its most severe type; every: once
     per coded type), ``verification`` (comma-separated: verified, not_verifiable), ``from``
-    and ``to`` (months, inclusive) and one filter per dimension with comma-separated codes.
+    and ``to`` (months from 1990-01 to 2099-12, inclusive) and one filter per dimension with
+    comma-separated codes. The form leaves fields empty and may pad them with spaces; the API
+    (``strict``) takes every parameter exactly as its OpenAPI document writes it.
 
     Raises:
         InvalidStatisticsQuery: naming the first parameter that is not understood.
     """
     codebook = codebook or current_codebook()
+    if strict:
+        _check_written_exactly(args)
     rows = _choice(args, "rows", PERIOD, DIMENSIONS)
     columns = args.get("columns", "") or None
     if columns is not None:
@@ -249,8 +274,7 @@ def _first_day(month: str) -> dt.date:
 
 
 def _after_last_day(month: str) -> dt.date:
-    first = _first_day(month)
-    return dt.date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    return next_month(_first_day(month))
 
 
 def counted_incidents(query: StatisticsQuery) -> list[ColumnElement[bool]]:

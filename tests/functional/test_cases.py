@@ -314,7 +314,23 @@ def test_queue_filters_and_pages_newest_first(
                 "to=2026-13-01"):  # fmt: skip
         response = desk.client.get(f"/moderation/queue?{bad}")
         assert response.status_code == 400, bad
-        assert "Filter ist ungültig" in response.get_data(as_text=True)
+        assert "ist ungültig" in response.get_data(as_text=True)
+    # Dates: one range, ISO only, and the message names the filter as the form labels it.
+    labelled = [
+        ("from=0000-01-01", "Eingegangen ab"), ("to=9999-12-31", "Eingegangen bis"),
+        ("from=1989-12-31", "Eingegangen ab"), ("from=20261101", "Eingegangen ab"),
+        ("to=2026-W01-1", "Eingegangen bis"), ("land=xx", "Bundesland"),
+    ]  # fmt: skip
+    for bad, label in labelled:
+        response = desk.client.get(f"/moderation/queue?{bad}")
+        assert response.status_code == 400, bad
+        html = response.get_data(as_text=True)
+        assert f"Der Filter „{label}“ ist ungültig" in html
+        name, value = bad.split("=")
+        if name in ("from", "to"):
+            assert "1990-01-01 bis 2099-12-31" in html
+            assert f'name="{name}" value="{value}"' in html  # what was typed stays
+    assert desk.client.get("/moderation/queue?from=1990-01-01&to=2099-12-31").status_code == 200
     tricked = desk.client.get("/moderation/queue?state=received&_scheme=javascript&_external=1")
     assert "javascript" not in tricked.get_data(as_text=True)
 

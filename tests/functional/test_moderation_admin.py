@@ -108,6 +108,16 @@ def test_audit_log_filters_and_holds_no_content(intake_app: Flask) -> None:
     with intake_app.app_context():
         for event in db.session.scalars(select(AuditEvent)):
             assert admin.password not in repr(event.details) + event.summary
+    # Numbers beyond the id range overflowed SQLite's integers (a 500); they name no one.
+    for query, typed in (("actor=" + "9" * 30, "9" * 30), ("actor=zwei", "zwei"),
+                         ("actor=-1", "-1"), ("after=" + "9" * 30, "")):  # fmt: skip
+        refused = client.get(f"/moderation/admin/audit?{query}")
+        assert refused.status_code == 400, query
+        html = refused.get_data(as_text=True)
+        assert "ist ungültig" in html
+        assert f'name="actor" inputmode="numeric" value="{typed}"' in html
+    own = client.get("/moderation/admin/audit?actor=1")
+    assert own.status_code == 200
 
 
 def test_own_settings_language_and_notifications(intake_app: Flask) -> None:

@@ -364,7 +364,37 @@ HOSTILE_ANSWERS: list[dict[str, Any]] = [
     {"date_kind": "month", "incident_month": "2026-13"},
     {"date_kind": "month", "incident_month": ["2026-01", "2026-02"]},
     {"place_type": "online", "online_link": "javascript:alert(1)"},
-]
+    # Dates at the calendar's edges once raised inside ``datetime`` (issue 12).
+    {"date_kind": "month", "incident_month": "0000-01"},
+    {"date_kind": "month", "incident_month": "9999-12"},
+    {"date_kind": "period", "period_start": "0000-01-01", "period_end": "9999-12-31"},
+    # JSON types as the document gives them: no lenient reading of a partner's JSON.
+    {"consent_special_categories": "yes"},
+    {"consent_special_categories": "true"},
+    {"consent_publication": "y"},
+    {"role": ["affected"]},
+    {"incident_types": "threat"},
+    {"incident_types": ["threat", "threat"]},
+    {"incident_types": ["threat", None]},
+    {"gender": None},
+    {"land": " sn"},
+    {"incident_date": "01.11.2026"},
+    {"incident_date": "2026-11-01T00:00:00"},
+    {"incident_month": 5},  # a question that does not apply is still checked
+]  # fmt: skip
+
+
+def test_a_wrong_json_type_is_named_in_the_language_of_the_body(
+    api: FlaskClient, partner: str
+) -> None:
+    body = api_body(consent_special_categories="yes", role=["affected"], language="en",
+                    incident_types="threat")  # fmt: skip
+    fields = assert_json_error(post(api, partner, body), 422, "invalid")["fields"]
+    assert fields == {
+        "consent_special_categories": "The answer is true or false (a JSON boolean).",
+        "role": "The answer is a text (a JSON string).",
+        "incident_types": "The answer is a list of answer codes (a JSON array of strings).",
+    }
 
 
 @pytest.mark.parametrize("changes", HOSTILE_ANSWERS)
@@ -375,6 +405,7 @@ def test_hostile_values_are_refused_as_invalid(
     response = post(api, partner, data=raw, content_type="application/json")
     answer = assert_json_error(response, 422, "invalid")
     assert set(answer["fields"]) <= set(current_codebook().questions)
+    assert set(answer["fields"]) & set(changes)  # refused for what was changed
     assert stored_reports(intake_app) == 0
 
 

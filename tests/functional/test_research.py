@@ -65,6 +65,31 @@ def test_a_query_that_cannot_be_built_is_explained_and_keeps_the_form(
     assert researcher.get("/research/table.json?rows=nothing").status_code == 400
 
 
+@pytest.mark.parametrize("month", ["0000-01", "9999-12", "1989-12", "2026-13", "２０２６-０１"])
+def test_months_outside_the_range_are_refused_on_every_path(
+    researcher: FlaskClient, month: str
+) -> None:
+    """``from=0000-01`` and ``to=9999-12`` once raised inside ``datetime`` (issue 12)."""
+    for name in ("from", "to"):
+        page = researcher.get("/research/", query_string={"rows": "land", name: month})
+        assert page.status_code == 400
+        html = page.get_data(as_text=True)
+        assert f"„{name}“ ist ein Monat in der Form JJJJ-MM von 1990-01 bis 2099-12" in html
+        assert f'name="{name}" value="{month}"' in html  # what was typed stays
+        for file_format in ("csv", "json"):
+            download = researcher.get(f"/research/table.{file_format}",
+                                      query_string={"rows": "land", name: month})  # fmt: skip
+            assert download.status_code == 400
+            assert download.get_json()["parameter"] == name
+
+
+def test_the_form_reads_a_month_typed_with_spaces(researcher: FlaskClient) -> None:
+    page = researcher.get("/research/", query_string={"rows": "land", "from": " 2026-01 ",
+                                                      "to": "2099-12"})  # fmt: skip
+    assert page.status_code == 200
+    assert "<td>11</td>" in page.get_data(as_text=True)
+
+
 def test_downloads_are_protected_escaped_and_audited(
     intake_app: Flask, researcher: FlaskClient
 ) -> None:

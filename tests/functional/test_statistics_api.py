@@ -19,6 +19,7 @@ from app.api.openapi import build_openapi
 from app.api.tokens import create_token
 from app.api.views import STATISTICS_PARAMETERS
 from app.codebook import current_codebook
+from app.dates import MONTH_PATTERN
 from app.extensions import db
 from app.models import AuditEvent
 from app.research.exports import EXPORT_TAG
@@ -146,7 +147,7 @@ def _value_for(schema: dict[str, Any]) -> st.SearchStrategy[str]:
     if "enum" in schema:
         return st.sampled_from(schema["enum"])
     pattern = schema["pattern"]
-    if pattern.startswith("^[0-9]{4}"):  # a month
+    if pattern == MONTH_PATTERN:
         return st.builds(lambda y, m: f"{y}-{m:02d}", st.integers(2023, 2026), st.integers(1, 12))
     codes = pattern.removeprefix("^(").split(")")[0].split("|")
     return st.lists(st.sampled_from(codes), min_size=1, max_size=3).map(",".join)
@@ -220,3 +221,39 @@ def test_a_table_whose_periods_are_all_empty_keeps_its_column_fields(
     table = fetch(client, researcher_token, **query).get_json()
     assert table["columns"]["categories"] == []
     assert {cell["column"] for cell in table["cells"]} == {"_total"}
+
+
+@pytest.mark.parametrize(
+    ("parameters", "named"),
+    [
+        ({"from": "0000-01"}, "from"),  # these three raised inside ``datetime`` (issue 12)
+        ({"to": "0000-12"}, "to"),
+        ({"to": "9999-12"}, "to"),
+        ({"from": "1989-12"}, "from"),
+        ({"to": "2100-01"}, "to"),
+        ({"from": "２０２６-０１"}, "from"),
+        ({"from": " 2026-01"}, "from"),  # the API takes values exactly as documented
+        ({"rows": ""}, "rows"),
+        ({"land": "be,,sn"}, "land"),
+        ({"verification": " verified"}, "verification"),
+    ],
+)
+def test_months_outside_the_range_and_loose_values_are_named(
+    intake_app: Flask, researcher_token: str, parameters: dict[str, str], named: str
+) -> None:
+    response = fetch(intake_app.test_client(), researcher_token, **{"rows": "land", **parameters})
+    body = assert_json_error(response, 400, "bad_request")
+    assert body["parameter"] == named
+    assert named in body["message"]
+
+
+def test_the_edges_of_the_range_are_counted(intake_app: Flask, researcher_token: str) -> None:
+    client = intake_app.test_client()
+    table = fetch(client, researcher_token, rows="period", period="month", **{"from": "2026-01",
+                  "to": "2099-12"}).get_json()  # fmt: skip
+    rows = [category["code"] for category in table["rows"]["categories"]]
+    assert rows[0] == "2026-01"
+    assert rows[-1] == today().strftime("%Y-%m")  # never past the current month
+    early = fetch(client, researcher_token, rows="land", **{"from": "1990-01"})
+    assert early.status_code == 200
+    assert early.get_json()["cells"][-1]["count"] == 18

@@ -52,8 +52,17 @@ def test_a_year_narrows_the_splits(counted: FlaskClient) -> None:
     html = counted.get(f"/de/statistics?year={last_year}").get_data(as_text=True)
     assert f"Nach Bundesland ({last_year})" in html
     assert '<th scope="row">Nordrhein-Westfalen</th><td>40</td>' in html
-    unknown = counted.get("/de/statistics?year=1900").get_data(as_text=True)
-    assert "alle Jahre" in unknown
+    for year, status in (("1900", 400), ("0000", 400), ("9999", 400), ("abc", 400),
+                         ("_total", 400), ("2015", 404)):  # fmt: skip
+        unknown = counted.get(f"/de/statistics?year={year}")
+        assert unknown.status_code == status, year
+        html = unknown.get_data(as_text=True)
+        assert "alle Jahre" in html
+        assert 'role="alert"' in html
+    assert "„year“ ist ein Jahr von 1990 bis 2099" in counted.get(
+        "/de/statistics?year=1900"
+    ).get_data(as_text=True)
+    assert counted.get("/de/statistics?year=").status_code == 200
 
 
 def test_an_empty_database_shows_zeros(db_client: FlaskClient) -> None:

@@ -243,3 +243,98 @@ def test_every_answer_of_every_choice_question_is_accepted() -> None:
             answers = parse_answers(codebook, report_form_data(**changes), TODAY)
             stored = answers.multi.get(question.id) or [answers.choices.get(question.id, "")]
             assert code in stored, (question.id, code)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"date_kind": "month", "incident_month": "0000-01"}, "zu weit zurück"),
+        ({"date_kind": "month", "incident_month": "01/0000"}, "zu weit zurück"),
+        ({"date_kind": "month", "incident_month": "9999-12"}, "Zukunft"),
+        ({"incident_date": "0000-01-01"}, "zu weit zurück"),
+        ({"incident_date": "00.01.0000"}, "Format"),
+        ({"incident_date": "31.12.9999"}, "Zukunft"),
+        ({"date_kind": "period", "period_start": "0000-02-29", "period_end": "2026-01-01"},
+         "Format"),
+    ],
+)  # fmt: skip
+def test_dates_at_the_calendars_edges_are_refused_with_a_message(
+    changes: dict[str, Any], message: str
+) -> None:
+    """Year 0 and 9999 once raised inside ``datetime`` (a 500 that lost the typed form)."""
+    errors = errors_for(**changes)
+    question = [name for name in changes if name != "date_kind"][0]
+    assert message in errors[question]
+
+
+def test_parse_month_reads_year_0_as_too_early_rather_than_failing() -> None:
+    assert parse_month("0000-01") == dt.date.min
+    assert parse_date("0000-01-01") == dt.date.min
+    assert parse_date("29.02.0000") is None  # year 1, the stand-in, has no 29 February
+
+
+def test_the_form_reads_leniently_what_browsers_and_people_send() -> None:
+    answers = parse_answers(
+        current_codebook(),
+        report_form_data(land=" sn ", incident_types="threat", incident_date="1.11.2026",
+                         consent_special_categories="yes"),
+        TODAY,
+    )  # fmt: skip
+    assert answers.choices["land"] == "sn"
+    assert answers.multi["incident_types"] == ["threat"]
+    assert answers.dates["incident_date"] == dt.date(2026, 11, 1)
+
+
+JSON_NULL = "<null>"  # None in ``changes`` leaves a question out; this sends null
+
+
+def strict_errors(**changes: Any) -> dict[str, str]:
+    data = report_form_data(**{"consent_special_categories": True, **changes})
+    data.update({key: None for key, value in data.items() if value == JSON_NULL})
+    with pytest.raises(InvalidAnswers) as caught:
+        parse_answers(current_codebook(), data, TODAY, strict=True)
+    return caught.value.errors
+
+
+def test_strict_reading_accepts_the_documented_json() -> None:
+    data = report_form_data(consent_special_categories=True, consent_publication=False)
+    answers = parse_answers(current_codebook(), data, TODAY, strict=True)
+    assert answers.flags == {"consent_special_categories": True, "consent_publication": False}
+
+
+@pytest.mark.parametrize(
+    ("changes", "question", "message"),
+    [
+        ({"consent_special_categories": "yes"}, "consent_special_categories", "true oder false"),
+        ({"consent_special_categories": 1}, "consent_special_categories", "true oder false"),
+        ({"consent_publication": "false"}, "consent_publication", "true oder false"),
+        ({"role": ["affected"]}, "role", "ein Text"),
+        ({"description": 5}, "description", "ein Text"),
+        ({"incident_types": "threat"}, "incident_types", "Liste von Antwortcodes"),
+        ({"incident_types": ["threat", "threat"]}, "incident_types", "nur einmal"),
+        ({"gender": JSON_NULL}, "gender", "ein Text"),
+        ({"consent_publication": JSON_NULL}, "consent_publication", "true oder false"),
+        ({"land": " sn"}, "land", "gibt es nicht"),
+        ({"land": ""}, "land", "gibt es nicht"),
+        ({"incident_types": ["threat "]}, "incident_types", "gibt es nicht"),
+        ({"incident_date": "1.11.2026"}, "incident_date", "Format"),
+        ({"incident_date": "2026-11-01 "}, "incident_date", "Format"),
+        ({"incident_date": "٢٠٢٦-١١-٠١"}, "incident_date", "Format"),
+        ({"date_kind": "month", "incident_date": None, "incident_month": "11/2026"},
+         "incident_month", "Format"),
+        ({"date_kind": "month", "incident_date": None, "incident_month": "0000-01"},
+         "incident_month", "zu weit zurück"),
+        # Answers to questions that do not apply are checked all the same (and dropped).
+        ({"incident_month": 202611}, "incident_month", "ein Text"),
+        ({"incident_month": "2026-13"}, "incident_month", "Format"),
+        ({"platform": ["tiktok"]}, "platform", "ein Text"),
+        ({"contact_email": ""}, "contact_email", "E-Mail"),
+        ({"district": "x" * 120 + " "}, "district", "zu lang"),
+    ],
+)  # fmt: skip
+def test_strict_reading_refuses_what_the_document_forbids(
+    changes: dict[str, Any], question: str, message: str
+) -> None:
+    errors = strict_errors(**changes)
+    assert set(errors) == {question}
+    assert message in errors[question]

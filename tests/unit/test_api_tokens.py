@@ -165,6 +165,10 @@ def test_revoke_refuses_the_token_once_and_for_all(db_app: Flask) -> None:
     code, output = run(db_app, "revoke", str(token_id + 1))
     assert code != 0
     assert "no API token" in output
+    for beyond in ("9" * 30, "0", "-1"):  # a number no id can be: a usage error, not a crash
+        result = db_app.test_cli_runner().invoke(args=["tokens", "revoke", beyond])
+        assert result.exit_code == 2, result.output
+        assert result.exception is None or isinstance(result.exception, SystemExit)
 
     with db_app.app_context():
         stored = db.session.get(ApiToken, token_id)
