@@ -58,8 +58,8 @@ def test_a_photo_larger_than_the_output_size_is_stored_smaller(intake_app: Flask
 
 def test_a_costly_image_is_refused_with_a_message_and_keeps_the_text(intake_app: Flask) -> None:
     for lang, message in [
-        ("de", "Das Bild „bunt.png“ ist zu aufwendig zu verarbeiten"),
-        ("en", "The image “bunt.png” is too demanding to process"),
+        ("de", "Das Bild „\u2068bunt.png\u2069“ ist zu aufwendig zu verarbeiten"),
+        ("en", "The image “\u2068bunt.png\u2069” is too demanding to process"),
     ]:
         data = report_form_data(description="Am Bahnhof, gegen Mittag.")
         data["images"] = [(sixteen_bit_png_header(6000, 6000), "bunt.png")]

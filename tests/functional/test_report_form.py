@@ -217,7 +217,7 @@ def test_too_large_photos_over_the_old_body_limit_keep_the_text(intake_app: Flas
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert "Alles, was ich geschrieben habe" in html
-    assert "„riesig.jpg“ ist größer als" in html
+    assert "„\u2068riesig.jpg\u2069“ ist größer als" in html
     assert "höchstens 5 Bilder (Sie hatten 6 gewählt)" in html
 
 
