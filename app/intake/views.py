@@ -122,8 +122,9 @@ IMAGES_AGAIN = _l("Aus Sicherheitsgründen behält der Browser ausgewählte Bild
 
 
 def _is_form_body() -> bool:
-    """Only a browser's form encodings carry a report; JSON and the like are another client's."""
-    return request.mimetype in FORM_TYPES
+    """Only a browser's form encodings carry a report; JSON and the like are another client's.
+    An empty body is an empty form."""
+    return request.mimetype in FORM_TYPES or not (request.mimetype or request.content_length)
 
 
 def _has_typed_answers(form: ReportFormBase) -> bool:
