@@ -21,6 +21,7 @@ from app.intake.followup import purge_status_sessions
 from app.models import ApiToken
 from app.moderation.staff_sessions import purge_expired_staff_sessions
 from app.moderation.throttle import purge_old_throttles
+from app.research.budget import forget_old_usage
 
 keys_cli = AppGroup("keys", help="The organisation key: create, inspect, rotate, recover.")
 
@@ -217,6 +218,7 @@ def purge_sessions() -> None:
     staff = purge_expired_staff_sessions(now, idle)
     keys = purge_expired_sessions(now)  # the unlocked keys of logins that ended
     purge_old_throttles(now)
+    forget_old_usage(now.date())
     reporters = purge_status_sessions(now.date())
     db.session.commit()
     click.echo(

@@ -27,6 +27,7 @@ from app.extensions import db, limiter
 from app.intake.answers import Answers, InvalidAnswers, parse_answers
 from app.intake.services import submit_report, take_report_id
 from app.notifications import NEW_REPORT, queue_notification
+from app.research.budget import BudgetSpent, Limits, charge_table, token_requester
 from app.research.exports import FORMATS, record_export
 from app.research.statistics import (
     QUERY_PARAMETERS,
@@ -167,7 +168,6 @@ STATISTICS_PARAMETERS = QUERY_PARAMETERS | {"format", "lang"}
 
 
 @bp.get("/statistics")
-@limiter.limit(lambda: current_app.config["STATISTICS_RATE_LIMIT"])
 def get_statistics() -> Response:
     """One protected table, as JSON or (``format=csv``) CSV; every call is an audited export."""
     today = _today()
@@ -183,16 +183,28 @@ def get_statistics() -> Response:
         raise _bad_request("`format` is json or csv; `lang` is one of " + ", ".join(LANGUAGES))
     with force_locale(language):
         try:
-            table = build_table(
-                parse_query(request.args, strict=True),
-                k=current_app.config["STATISTICS_MIN_CELL"],
-                today=today,
-                lang=language,
-            )
+            query = parse_query(request.args, strict=True)
         except InvalidStatisticsQuery as error:
             raise _bad_request(error.message, parameter=error.parameter) from None
+        _charge_table(token_requester(token.id))
+        table = build_table(
+            query, k=current_app.config["STATISTICS_MIN_CELL"], today=today, lang=language
+        )
         record_export(table, file_format, actor_id=None, token_id=token.id)
         return export_response(table, file_format)
+
+
+def _charge_table(requester: str) -> None:
+    """Count the table against the token's hourly limit and daily budget.
+
+    Raises:
+        Refused: 429 when it is used up.
+    """
+    try:
+        charge_table(requester, Limits.from_config(current_app.config), now=dt.datetime.now(dt.UTC))
+    except BudgetSpent as spent:
+        message = f"This token has used its {spent.limit} tables per {spent.window}."
+        raise Refused(429, {"error": "too_many_requests", "message": message}) from None
 
 
 def _bearer_token() -> str:

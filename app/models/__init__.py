@@ -15,6 +15,7 @@ from app.models.report import (
     StatusSession,
     Submission,
 )
+from app.models.usage import StatisticsUsage
 from app.models.user import Invitation, LoginThrottle, RecoveryCode, StaffSession, User
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "ReportField",
     "SessionKey",
     "StaffSession",
+    "StatisticsUsage",
     "StatusSession",
     "Submission",
     "User",

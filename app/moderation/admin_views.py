@@ -28,6 +28,7 @@ from app.moderation.invitations import (
     invite_to_reset,
     open_invitation,
 )
+from app.research.budget import tables_today, token_requester, user_requester
 
 AUDIT_PAGE = 50
 
@@ -44,8 +45,10 @@ def _accounts_page(**context: Any) -> Any:
     users = db.session.scalars(select(User).order_by(User.email)).all()
     pending = {slot.account_id for slot in pending_slots()}
     return render_template(
-        "moderation/admin_accounts.html", users=users, pending=pending, roles=ROLES, **context
-    )
+        "moderation/admin_accounts.html", users=users, pending=pending, roles=ROLES,
+        tables_today=tables_today(_today()), requester=user_requester,
+        per_day=current_app.config["STATISTICS_TABLES_PER_DAY"], **context,
+    )  # fmt: skip
 
 
 @bp.get("/admin/accounts")
@@ -114,6 +117,9 @@ def tokens() -> str:
         tokens=api_tokens.all_tokens(),
         today=_today(),
         revoked=request.args.get("revoked", type=int),
+        tables_today=tables_today(_today()),
+        requester=token_requester,
+        per_day=current_app.config["STATISTICS_TABLES_PER_DAY"],
     )
 
 

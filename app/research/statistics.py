@@ -168,6 +168,33 @@ def _month(args: Mapping[str, str], name: str) -> str | None:
     return value
 
 
+# The months a period of each length may start and end with: ranges stay on the grid of whole
+# periods, so that two overlapping ranges cannot be differenced into a single month.
+GRID_STARTS: Final = {"year": (1,), "quarter": (1, 4, 7, 10), "month": tuple(range(1, 13))}
+GRID_ENDS: Final = {"year": (12,), "quarter": (3, 6, 9, 12), "month": tuple(range(1, 13))}
+
+
+def _check_on_the_grid(granularity: str, first: str | None, last: str | None) -> None:
+    """``from`` starts and ``to`` ends a whole period of the table's length.
+
+    Raises:
+        InvalidStatisticsQuery: naming ``from`` or ``to``.
+    """
+    for name, month, allowed in (("from", first, GRID_STARTS), ("to", last, GRID_ENDS)):
+        if month is not None and int(month[5:7]) not in allowed[granularity]:
+            months = ", ".join(f"{number:02d}" for number in allowed[granularity])
+            raise InvalidStatisticsQuery(
+                name,
+                _(
+                    "Bei Zeiträumen der Länge „%(period)s“ muss „%(name)s“ auf einen dieser "
+                    "Monate fallen: %(months)s.",
+                    period=granularity,
+                    name=name,
+                    months=months,
+                ),
+            )
+
+
 def dimension_codes(dimension: str, codebook: Codebook) -> tuple[str, ...]:
     """Every code of a dimension (not the period), in the codebook's order."""
     if dimension == "verification":
@@ -239,10 +266,12 @@ def parse_query(
     first_month, last_month = _month(args, "from"), _month(args, "to")
     if first_month and last_month and first_month > last_month:
         raise InvalidStatisticsQuery("to", _("„to“ liegt vor „from“."))
+    granularity = _choice(args, "period", "year", GRANULARITIES)
+    _check_on_the_grid(granularity, first_month, last_month)
     return StatisticsQuery(
         rows=rows,
         columns=columns,
-        granularity=_choice(args, "period", "year", GRANULARITIES),
+        granularity=granularity,
         types=_choice(args, "types", MOST_SEVERE, TYPE_MODES),
         verification=tuple(code for code in COUNTABLE if code in verification),
         filters=filters,

@@ -10,11 +10,13 @@ import datetime as dt
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, render_template, request
+from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
 from app.codebook import current_codebook
 from app.models.user import ADMIN, MODERATOR, RESEARCHER
 from app.moderation.gate import gate, requires_role
+from app.research.budget import BudgetSpent, Limits, charge_table, user_requester
 from app.research.exports import record_export, table_as_csv, table_as_json
 from app.research.statistics import (
     DIMENSIONS,
@@ -41,12 +43,26 @@ def query_arguments(args: MultiDict[str, str]) -> dict[str, str]:
 
 
 def _table(args: dict[str, str]) -> StatisticsTable:
+    """The protected table ``args`` ask for, counted against the account's limits.
+
+    Raises:
+        InvalidStatisticsQuery: for parameters that are not understood (nothing is counted).
+        BudgetSpent: when the account's tables of the hour or the day are used up.
+    """
+    query = parse_query(args)
+    limits = Limits.from_config(current_app.config)
+    charge_table(user_requester(g.staff.id), limits, now=dt.datetime.now(dt.UTC))
     return build_table(
-        parse_query(args),
-        k=current_app.config["STATISTICS_MIN_CELL"],
-        today=dt.date.today(),
-        lang=g.lang,
+        query, k=current_app.config["STATISTICS_MIN_CELL"], today=dt.date.today(), lang=g.lang
     )
+
+
+def budget_message(spent: BudgetSpent) -> str:
+    if spent.window == "hour":
+        return str(_("Sie haben die %(limit)s Tabellen dieser Stunde abgerufen. Bitte warten Sie "
+                     "bis zur nächsten vollen Stunde.", limit=spent.limit))  # fmt: skip
+    return str(_("Sie haben die %(limit)s Tabellen des heutigen Tages abgerufen. Morgen geht "
+                 "es weiter.", limit=spent.limit))  # fmt: skip
 
 
 @bp.get("/")
@@ -69,6 +85,9 @@ def tables() -> Any:
         table = _table(args)
     except InvalidStatisticsQuery as error:
         return render_template("research/tables.html", table=None, error=error, **context), 400
+    except BudgetSpent as spent:
+        return render_template("research/tables.html", table=None, spent=budget_message(spent),
+                               **context), 429  # fmt: skip
     return render_template("research/tables.html", table=table, **context)
 
 
@@ -79,6 +98,8 @@ def export(file_format: str) -> Any:
         table = _table(query_arguments(request.args))
     except InvalidStatisticsQuery as error:
         return {"error": error.message, "parameter": error.parameter}, 400
+    except BudgetSpent as spent:
+        return {"error": budget_message(spent)}, 429
     record_export(table, file_format, actor_id=g.staff.id, token_id=None)
     return export_response(table, file_format)
 

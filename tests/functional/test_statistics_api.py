@@ -142,20 +142,24 @@ def test_the_statistics_operation_uses_only_checked_keywords() -> None:
     assert names == STATISTICS_PARAMETERS  # the document lists what the API reads
 
 
-def _value_for(schema: dict[str, Any]) -> st.SearchStrategy[str]:
-    """Values a client may send for a parameter, read from its schema."""
+def _value_for(name: str, schema: dict[str, Any]) -> st.SearchStrategy[str]:
+    """Values a client may send for a parameter, read from its schema; ranges start and end
+    whole years, which lie on the grid of every period length."""
     if "enum" in schema:
         return st.sampled_from(schema["enum"])
     pattern = schema["pattern"]
     if pattern == MONTH_PATTERN:
-        return st.builds(lambda y, m: f"{y}-{m:02d}", st.integers(2023, 2026), st.integers(1, 12))
+        month = "01" if name == "from" else "12"
+        return st.integers(2023, 2026).map(lambda year: f"{year}-{month}")
     codes = pattern.removeprefix("^(").split(")")[0].split("|")
     return st.lists(st.sampled_from(codes), min_size=1, max_size=3).map(",".join)
 
 
 def _queries() -> st.SearchStrategy[dict[str, str]]:
     parameters = _document()["paths"][STATISTICS]["get"]["parameters"]
-    optional = {p["name"]: st.one_of(st.none(), _value_for(p["schema"])) for p in parameters}
+    optional = {
+        p["name"]: st.one_of(st.none(), _value_for(p["name"], p["schema"])) for p in parameters
+    }
     return st.fixed_dictionaries(optional).map(
         lambda chosen: {name: value for name, value in chosen.items() if value is not None}
     )

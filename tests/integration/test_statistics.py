@@ -134,7 +134,7 @@ def test_periods_filters_and_not_stated(counting: Flask) -> None:
     assert gender.rows[-1].label == "nicht angegeben"
     towns = table_for(rows="town", land="be")
     assert (towns.value("berlin"), towns.value(NOT_STATED)) == (7, 11)
-    only_2026 = table_for(rows="land", **{"from": "2026-01", "to": "2026-01"})
+    only_2026 = table_for(rows="land", period="month", **{"from": "2026-01", "to": "2026-01"})
     assert only_2026.value(TOTAL) == 7
 
 
