@@ -21,27 +21,43 @@ work the same way; the ONS's table format is used here unchanged):
 
 Our table (``PerturbationParameters``, ``perturbation_table``) — chosen so that no published
 value is 1..k-1 (so nothing is ever withheld, and no label can say why), a true 0 is published
-as 0, and for every true count n ≥ 1 the published value is unbiased:
+as 0, and every true count n ≥ 1 is published without bias (mean n):
 
 - counts of at least k + D: published within n ± D (maximum deviation D = 2), variance V = 1;
-- counts k..k+D-1: published as 0 or as k..n+D, variance V (a true 5 is published as 0 with
-  probability 19/256, so a published 0 does not prove that nothing happened);
-- counts 1..k-1: published as 0 or as k..max(k, n+D), with the mean n (for k = 5: a true 1 is
-  published as 0 with probability 205/256, a true 4 with 52/256). So a published 0 may hide
-  up to a few incidents, and a published 5 may be anything from 1 to 7 — neither is certain.
+- counts k..k+D-1: published as 0 or as k..n+D, variance V (a true 5 is published as 0 for 8
+  of the 256 cell keys, so a published 0 does not prove that nothing happened);
+- counts 1..k-1: published as 0 or as k..max(k, n+D); for k = 5 a true 1 is published as 0 for
+  205 of 256 cell keys (80 %), a true 2 for 154, a true 3 for 102, a true 4 for 70, otherwise
+  as 5 or 6. So a published 0 may stand for 0 to 5 incidents and a published 5 for 1 to 7:
+  neither says anything certain.
 
 Each row is the maximum-entropy distribution on its support with that mean (and that variance
-where the support allows it), the standard construction of the R package ``ptable`` (Destatis,
-Statistik Austria; ``create_cnt_ptable(D = 2, V = 1)`` is its own first example), quantised to
-256 cell keys by largest remainder with the mean kept exact where the support allows, and laid
-out in ascending order of published value over the cell keys, like ``ptable``'s cumulative
-intervals. The table is a deterministic function of (k, D, V): a test pins its checksum.
+where the support allows it), the construction of the R package ``ptable`` (Destatis, Statistik
+Austria), whose own first example is ``create_cnt_ptable(D = 2, V = 1)``; D = 2 is also the
+largest deviation in the ONS's shipped table. It is quantised to 256 cell keys by largest
+remainder with the mean kept exact where the support allows, and laid out in ascending order
+of published value over the cell keys, like ``ptable``'s cumulative intervals. The table is a
+deterministic function of (k, D, V); a test pins its checksum. A larger D and V protect a
+little more against differencing and cost a little more (see below); the caller may pass them.
 
-Measured on demo data (``bench/perturbation_cost.py``, k = 5, D = 2, V = 1, 3,000 incidents a
-year): mean absolute deviation per cell 0.78 (about 0.7 for cells of at least 7, more for
-small cells, which are published as 0 or 5..7); relative error of yearly totals 0.01 % on
-average (at most 0.07 %), of Land totals over the three years 0.12 % (at most 1.1 %, the
-smallest Land), of Land totals per year 0.37 % (at most 3 %).
+Measured on demo data (``bench/perturbation_cost.py``; about 3,000 counted incidents a year over
+three years; every cell and margin of year × Land, year × type, Land × type and town × month):
+
+==================================================  =========  ==========  ==========
+measurement                                          D=2, V=1   D=3, V=1.5  D=3, V=2
+==================================================  =========  ==========  ==========
+mean absolute deviation per cell (zeros included)    1.18       1.25        1.29
+… per cell with a true count of 1..4                 2.02       2.10        2.10
+… per cell with a true count of 5..9                 0.49       0.66        0.86
+… per cell with a true count of 10 or more           0.77       0.94        1.12
+yearly totals: relative error, mean (max)            0.04 %     0.04 %      0.05 %
+                                                     (0.07 %)   (0.10 %)    (0.11 %)
+Land totals (three years): mean (max)                0.20 %     0.20 %      0.29 %
+                                                     (0.49 %)   (0.49 %)    (0.98 %)
+Land × year totals: mean (max)                       0.96 %     1.13 %      1.39 %
+                                                     (5 %)      (10 %)      (10 %)
+published total − sum of its published cells, mean   7.5        8.2         8.5
+==================================================  =========  ==========  ==========
 
 Tables therefore need not add up: a total is a cell in its own right, perturbed on its own, not
 the sum of its published cells.
@@ -329,18 +345,21 @@ def row_probabilities(count: int, parameters: PerturbationParameters) -> tuple[f
     least = -max(below) * min(above)  # two points next to the mean (0 if the mean is one)
     most = -min(deviations) * max(deviations)  # the two extremes
     target = parameters.variance if least < parameters.variance < most else None
-    return _max_entropy(deviations, target)
+    return max_entropy(deviations, target)
 
 
-def _max_entropy(deviations: Sequence[int], variance: float | None) -> tuple[float, ...]:
+def max_entropy(deviations: Sequence[int], variance: float | None) -> tuple[float, ...]:
     """p ∝ exp(a·v + b·v²) with Σp·v = 0 and, if ``variance`` is given, Σp·v² = variance.
 
     Newton's method on the convex dual log Σ exp(a·v + b·v²) − b·variance, whose gradient is
     (E v, E v² − variance) and whose Hessian is the covariance of (v, v²), with a backtracking
     line search. Without ``variance`` only ``a`` is solved for (b = 0).
+
+    Raises:
+        ArithmeticError: when the iteration finds no solution — as when the mean 0 is not
+            strictly inside the deviations, or no distribution with that mean on them has the
+            variance asked for (``row_probabilities`` only asks for one where some does).
     """
-    if len(deviations) == 1:
-        return (1.0,)
     features = [(float(v), float(v * v)) for v in deviations]
     size = 2 if variance is not None else 1
     goal = (0.0, variance or 0.0)
@@ -380,11 +399,20 @@ def _max_entropy(deviations: Sequence[int], variance: float | None) -> tuple[flo
 
 
 def _solve(matrix: Sequence[Sequence[float]], vector: Sequence[float]) -> list[float]:
-    """Solve a 1×1 or 2×2 linear system (Cramer's rule)."""
+    """Solve a 1×1 or 2×2 linear system (Cramer's rule).
+
+    Raises:
+        ArithmeticError: for a singular system (the distribution has collapsed onto too few
+            points to move the multipliers any further).
+    """
     if len(vector) == 1:
+        if not matrix[0][0]:
+            raise ArithmeticError("singular system")
         return [vector[0] / matrix[0][0]]
     (a, b), (c, d) = matrix
     determinant = a * d - b * c
+    if not determinant:
+        raise ArithmeticError("singular system")
     return [
         (vector[0] * d - b * vector[1]) / determinant,
         (a * vector[1] - c * vector[0]) / determinant,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import io
+import math
 import random
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -28,6 +29,7 @@ from app.research.perturbation import (
     MAX_PCV,
     PerturbationParameters,
     PerturbationTable,
+    max_entropy,
     new_record_key,
     pcv,
     perturbation_table,
@@ -101,7 +103,8 @@ def test_the_published_value_depends_only_on_the_count_and_the_cell_key(
 def test_no_published_value_is_small_or_negative(count: int, key_sum: int) -> None:
     published = TABLE.publish(count, key_sum)
     assert published == 0 or published >= K
-    assert (published == 0) if count == 0 else True
+    if count == 0:
+        assert published == 0
 
 
 @given(st.integers(min_value=K + D, max_value=10_000_000), key_sums)
@@ -205,6 +208,38 @@ def test_tables_for_any_parameters_keep_the_promises(parameters: PerturbationPar
 def test_parameters_that_cannot_make_a_table_are_refused(arguments: dict[str, Any]) -> None:
     with pytest.raises(ValueError, match="must|needed"):
         PerturbationParameters(**arguments)
+
+
+def test_the_maximum_entropy_rows_meet_their_constraints() -> None:
+    # Two points and a mean: nothing left to choose.
+    assert max_entropy([-1, 4], None) == pytest.approx((0.8, 0.2))
+    # Symmetric deviations with a variance: symmetric, and the moments are the ones asked for.
+    row = max_entropy([-2, -1, 0, 1, 2], 1.0)
+    assert row == pytest.approx(row[::-1])
+    assert sum(row) == pytest.approx(1)
+    assert sum(p * v for p, v in zip(row, range(-2, 3), strict=True)) == pytest.approx(0, abs=1e-9)
+    assert sum(p * v * v for p, v in zip(row, range(-2, 3), strict=True)) == pytest.approx(1)
+    # Among the distributions with these moments it has the largest entropy: moving mass along
+    # a direction that keeps all three moments (Σd = Σd·v = Σd·v² = 0) only lowers it.
+    direction = (1, -4, 6, -4, 1)
+    for step in (-1e-3, 1e-3):
+        moved = [p + step * d for p, d in zip(row, direction, strict=True)]
+        assert entropy(moved) < entropy(row)
+
+
+@pytest.mark.parametrize(
+    ("deviations", "variance"),
+    [([1, 2], None), ([-1, 1], 2.0), ([-2, 0, 1], 50.0)],
+)
+def test_constraints_nothing_can_meet_are_an_arithmetic_error(
+    deviations: list[int], variance: float | None
+) -> None:
+    with pytest.raises(ArithmeticError):
+        max_entropy(deviations, variance)
+
+
+def entropy(probabilities: Sequence[float]) -> float:
+    return -sum(p * math.log(p) for p in probabilities if p > 0)
 
 
 def test_quantising_keeps_the_mean_where_the_support_allows() -> None:
