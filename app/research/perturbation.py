@@ -95,7 +95,16 @@ def new_record_key(key_range: int = KEY_RANGE) -> int:
 
 
 def pcv(count: int) -> int:
-    """The row of the table that a true count uses (``count`` ≥ 1)."""
+    """The row of the table that a true ``count`` ≥ 1 uses.
+
+    Raises:
+        TypeError: for a count that is not an integer (a SQL sum may come back as a Decimal).
+        ValueError: for a count below 1 (a true 0 has no row: it is published as 0).
+    """
+    if not isinstance(count, int):
+        raise TypeError(f"a count is an integer, not {type(count).__name__}")
+    if count < 1:
+        raise ValueError(f"only counts of at least 1 have a row, not {count}")
     return count if count <= MAX_PCV else (count - 1) % CYCLE + MAX_PCV - CYCLE + 1
 
 
@@ -263,8 +272,12 @@ class PerturbationTable:
         """The cell key of a cell whose incidents' record keys add up to ``key_sum``.
 
         Raises:
+            TypeError: for a sum that is not an integer (PostgreSQL sums a bigint column to a
+                Decimal: sum an integer column, or cast).
             ValueError: for a negative sum (record keys are never negative).
         """
+        if not isinstance(key_sum, int):
+            raise TypeError(f"a sum of record keys is an integer, not {type(key_sum).__name__}")
         if key_sum < 0:
             raise ValueError(f"a sum of record keys is never negative: {key_sum}")
         return key_sum % self.key_range
@@ -277,15 +290,15 @@ class PerturbationTable:
         """The published value of a cell: ``count`` incidents whose record keys sum to ``key_sum``.
 
         Depends on nothing but ``count`` and ``key_sum`` modulo the key range. A true 0 is
-        published as 0; no published value is in 1..``smallest_published``-1 or negative, so
-        nothing is ever withheld.
+        published as 0 (its ``key_sum`` is not read: SQL sums an empty cell to NULL); no
+        published value is in 1..``smallest_published``-1 or negative, so nothing is ever
+        withheld.
 
         Raises:
+            TypeError: for a count or key sum that is not an integer.
             ValueError: for a negative count or key sum.
         """
-        if count < 0:
-            raise ValueError(f"a count is never negative: {count}")
-        if count == 0:
+        if count == 0 and isinstance(count, int):
             return 0
         return count + self.pvalue(count, key_sum)
 

@@ -12,6 +12,7 @@ import io
 import math
 import random
 from collections.abc import Mapping, Sequence
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -258,11 +259,20 @@ def test_record_keys_are_uniform_in_the_key_range() -> None:
     assert len(set(drawn)) == 256
 
 
-def test_negative_counts_and_key_sums_are_refused() -> None:
-    with pytest.raises(ValueError, match="negative"):
+def test_counts_and_key_sums_that_are_not_counts_are_refused() -> None:
+    with pytest.raises(ValueError, match="at least 1"):
         TABLE.publish(-1, 0)
     with pytest.raises(ValueError, match="negative"):
         TABLE.publish(3, -5)
+    for count, key_sum in ((Decimal(3), 7), (3.0, 7), (3, Decimal(7)), (3, 7.0), (3, None)):
+        with pytest.raises(TypeError, match="integer"):
+            TABLE.publish(count, key_sum)  # type: ignore[arg-type]
+    assert TABLE.publish(0, None) == 0  # type: ignore[arg-type]  # SQL: SUM over no rows
+    for count in (0, -3):
+        with pytest.raises(ValueError, match="at least 1"):
+            TABLE.pvalue(count, 0)
+        with pytest.raises(ValueError, match="at least 1"):
+            TABLE.distribution(count)
 
 
 # --- the ONS format -----------------------------------------------------------------------
