@@ -15,6 +15,7 @@ from app.models.report import (
     StatusSession,
     Submission,
 )
+from app.models.statistics import StatisticsCount, StatisticsGrouping, StatisticsState
 from app.models.user import Invitation, LoginThrottle, RecoveryCode, StaffSession, User
 
 __all__ = [
@@ -38,6 +39,9 @@ __all__ = [
     "ReportField",
     "SessionKey",
     "StaffSession",
+    "StatisticsCount",
+    "StatisticsGrouping",
+    "StatisticsState",
     "StatusSession",
     "Submission",
     "User",
