@@ -77,20 +77,25 @@ class Grouping:
 
 def groupings() -> list[Grouping]:
     """Every grouping, smallest first within each kind (the migrations number them so)."""
-    rows = db.session.scalars(select(StatisticsGrouping).order_by(StatisticsGrouping.id))
+    table = StatisticsGrouping
+    flags = [getattr(table, f"by_{column}") for column in SOURCES]
+    rows = db.session.execute(select(table.id, table.every_type, *flags).order_by(table.id))
     return [
         Grouping(
-            row.id,
-            row.every_type,
-            frozenset(column for column in SOURCES if getattr(row, f"by_{column}")),
+            int(row[0]),
+            bool(row[1]),
+            frozenset(column for column, flag in zip(SOURCES, row[2:], strict=True) if flag),
         )
         for row in rows
     ]
 
 
-def grouping_for(dimensions: set[str], *, every_type: bool) -> Grouping | None:
-    """The smallest grouping of the kind that has every one of ``dimensions``, if any."""
-    for grouping in groupings():
+def grouping_for(
+    dimensions: set[str], *, every_type: bool, among: Sequence[Grouping] | None = None
+) -> Grouping | None:
+    """The smallest grouping of the kind (``among`` those given, or all) that has every one of
+    ``dimensions``, if any."""
+    for grouping in groupings() if among is None else among:
         if grouping.every_type == every_type and grouping.covers(dimensions):
             return grouping
     return None

@@ -79,21 +79,23 @@ def count_public_statistics(
     """Count and protect the public tables (read from the pre-aggregated counts in one
     statement, a few thousand rows; ``from_incidents``: counted from the incidents instead)."""
     codebook = current_codebook()
-    query = StatisticsQuery(granularity="month")  # verified only, by the most severe type
+    # Verified incidents only, by the most severe type; months for the first table, years for
+    # the others.
+    monthly, yearly = StatisticsQuery(granularity="month"), StatisticsQuery(granularity="year")
     counted = count_tables(
-        query, [[PERIOD], [PERIOD, TYPE], [PERIOD, "land"]], from_incidents=from_incidents
+        [(monthly, [PERIOD]), (yearly, [PERIOD, TYPE]), (yearly, [PERIOD, "land"])],
+        from_incidents=from_incidents,
     )
     by_year: list[dict[tuple[str, str], int]] = []
     for table in counted:
         split: dict[tuple[str, str], int] = defaultdict(int)
         for (period, *code), cell in table.cells.items():
-            year, month = period.split("-")
+            year, _, month = period.partition("-")
             if year > f"{today.year:04d}":
                 continue  # a wrongly coded future date is not published
             split[(year, code[0] if code else month)] += cell.count
         by_year.append(split)
-    months = by_year[0]
-    first = min((key[0] for key in months), default=f"{today.year:04d}")
+    first = min((key[0] for key in by_year[0]), default=f"{today.year:04d}")
     every_year = tuple(f"{number:04d}" for number in range(int(first), today.year + 1))
     codes = (MONTHS, codebook.question("incident_types").codes, codebook.question("land").codes)
     years, hidden, (by_month, by_type, by_land) = protect_linked_tables(

@@ -10,6 +10,11 @@ period), not the day it was reported.
 Every table is two-dimensional at most (rows, optionally columns) with its totals, and is
 protected by ``disclosure.protect_table`` before anyone sees it: no published number is between
 1 and k-1, and the totals do not give a suppressed number away.
+
+The counts come from the pre-aggregated ``statistics_count`` (``app/research/counts.py``), which
+the database keeps current with every change; ``count_statement`` counts the same from the
+incidents themselves (while the counts are suspended, and to check them). Each cell comes with
+the sum of its incidents' record keys, for the cell-key method; neither is ever shown.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
 from flask_babel import gettext as _
@@ -430,40 +435,66 @@ def _count_conditions(query: StatisticsQuery) -> list[ColumnElement[bool]]:
     return conditions
 
 
+# A table to count: the query (which incidents, at which granularity) and its dimensions.
+CountedTable = tuple[StatisticsQuery, Sequence[str]]
+
+
+def _period_start(month: Any, granularity: str) -> Any:
+    """The first month (year * 100 + month) of the period that ``month`` falls in."""
+    year = month // 100
+    if granularity == "year":
+        return year * 100 + 1
+    if granularity == "quarter":
+        return year * 100 + (month % 100 - 1) // 3 * 3 + 1
+    return month
+
+
 def _table_statement(
-    query: StatisticsQuery, number: int, dimensions: Sequence[str], slots: int
+    number: int,
+    table: CountedTable,
+    slots: int,
+    groupings: Sequence[counts.Grouping],
 ) -> Select[Any] | None:
     """One table's cells from the smallest grouping that has its dimensions and filters, as
-    (table number, month or 0, one code per other dimension padded to ``slots``, codebook
-    version, count, key sum); None when no grouping has them."""
+    (table number, first month of the period or 0, first month counted in it or 0, one code
+    per other dimension padded to ``slots``, codebook version, count, key sum); None when no
+    grouping has them."""
+    query, dimensions = table
     needed = {COUNT_COLUMNS[name] for name in [*dimensions, *query.filters]
               if name not in (PERIOD, "verification")}  # fmt: skip
-    grouping = counts.grouping_for(needed, every_type=query.types == EVERY_TYPE)
+    grouping = counts.grouping_for(needed, every_type=query.types == EVERY_TYPE, among=groupings)
     if grouping is None:
         return None
-    table = StatisticsCount
-    grouped: list[Any] = [table.month] if PERIOD in dimensions else []
-    codes = [getattr(table, COUNT_COLUMNS[name]) for name in dimensions if name != PERIOD]
-    grouped += [*codes, table.codebook_version]
+    cells = StatisticsCount
+    codes = [getattr(cells, COUNT_COLUMNS[name]) for name in dimensions if name != PERIOD]
     padding: list[Any] = [literal_column("''")] * (slots - len(codes))
-    month = table.month if PERIOD in dimensions else literal_column("0")
+    grouped: list[Any] = [*codes, cells.codebook_version]
+    period: Any = literal_column("0")
+    first: Any = literal_column("0")
+    if PERIOD in dimensions:
+        period, first = _period_start(cells.month, query.granularity), func.min(cells.month)
+        grouped.append(period)
     return (
-        select(literal_column(str(number)), month, *codes, *padding, table.codebook_version,
-               func.sum(table.count), func.sum(table.key_sum))
+        select(literal_column(str(number)), period, first, *codes, *padding,
+               cells.codebook_version, func.sum(cells.count), func.sum(cells.key_sum))
         .join(StatisticsState, counts.current_state())
-        .where(table.grouping_id == grouping.id, *_count_conditions(query))
+        .where(cells.grouping_id == grouping.id, *_count_conditions(query))
         .group_by(*grouped)
     )  # fmt: skip
 
 
-def _tables_from_counts(
-    query: StatisticsQuery, tables: Sequence[Sequence[str]]
-) -> list[CellCounts] | None:
+def _month_of_number(month_number: int) -> str:
+    year, month = divmod(int(month_number), 100)
+    return f"{year:04d}-{month:02d}"
+
+
+def _tables_from_counts(tables: Sequence[CountedTable]) -> list[CellCounts] | None:
     """The tables from the pre-aggregated counts, in one statement (one state of the data on
     either database); None when they are suspended or no grouping fits."""
-    slots = max(len([name for name in dimensions if name != PERIOD]) for dimensions in tables)
-    parts = [_table_statement(query, number, dimensions, slots)
-             for number, dimensions in enumerate(tables)]  # fmt: skip
+    slots = max(len([name for name in dimensions if name != PERIOD]) for _, dimensions in tables)
+    groupings = counts.groupings()
+    parts = [_table_statement(number, table, slots, groupings)
+             for number, table in enumerate(tables)]  # fmt: skip
     if any(part is None for part in parts):
         return None
     statement = union_all(*(part for part in parts if part is not None))
@@ -472,52 +503,58 @@ def _tables_from_counts(
         return None
     if not rows:  # suspended when read, current now: read again, once
         rows = db.session.execute(statement).all()
-    tallies = [_Tally(PERIOD in dimensions) for dimensions in tables]
+    tallies = [_Tally(PERIOD in dimensions) for _, dimensions in tables]
     for row in rows:
-        number, month_number, *codes = row[: 2 + slots]
-        version, count, key_sum = row[2 + slots :]
-        dimensions = tables[int(number)]
-        year, month = divmod(int(month_number), 100)
+        number, period_start, first, *codes = row[: 3 + slots]
+        version, count, key_sum = row[3 + slots :]
+        query, dimensions = tables[int(number)]
+        year, month = divmod(int(period_start), 100)
         remaining = iter(codes)
-        key = tuple(
-            _period_code(year, month, query.granularity) if name == PERIOD
-            else _code_of(name, next(remaining))
-            for name in dimensions
-        )  # fmt: skip
-        seen = f"{year:04d}-{month:02d}" if PERIOD in dimensions else None
+        key = tuple(_period_code(year, month, query.granularity) if name == PERIOD
+                    else _code_of(name, next(remaining)) for name in dimensions)  # fmt: skip
+        seen = _month_of_number(first) if PERIOD in dimensions else None
         tallies[int(number)].add(key, int(count), int(key_sum), version, seen)
     return [tally.result() for tally in tallies]
 
 
-def _tables_from_incidents(
-    query: StatisticsQuery, tables: Sequence[Sequence[str]]
-) -> list[CellCounts]:
-    """The tables counted from the incidents, in one statement over all their dimensions."""
-    every = list(dict.fromkeys(name for dimensions in tables for name in dimensions))
-    tallies = [_Tally(PERIOD in dimensions) for dimensions in tables]
-    for found in db.session.execute(count_statement(query, every)):
-        values = list(found)
-        key_sum, count, version = values.pop(), values.pop(), values.pop()
-        codes: dict[str, str] = {}
-        month = None
-        for name in every:
-            if name == PERIOD:
-                year, number = int(values.pop(0)), int(values.pop(0))
-                codes[name] = _period_code(year, number, query.granularity)
-                month = f"{year:04d}-{number:02d}"
-            else:
-                codes[name] = _code_of(name, values.pop(0))
-        for dimensions, tally in zip(tables, tallies, strict=True):
-            key = tuple(codes[name] for name in dimensions)
-            tally.add(key, int(count), int(key_sum or 0), version, month)
+def _tables_from_incidents(tables: Sequence[CountedTable]) -> list[CellCounts]:
+    """The tables counted from the incidents: one statement for all tables whose queries
+    differ at most in their granularity (the public page's), else one per query."""
+    tallies = [_Tally(PERIOD in dimensions) for _, dimensions in tables]
+    together: list[tuple[StatisticsQuery, list[int]]] = []
+    for number, (query, _dimensions) in enumerate(tables):
+        monthly = replace(query, granularity="month")
+        group = next((numbers for other, numbers in together if other == monthly), None)
+        if group is None:
+            together.append((monthly, [number]))
+        else:
+            group.append(number)
+    for query, numbers in together:
+        every = list(dict.fromkeys(name for number in numbers for name in tables[number][1]))
+        for found in db.session.execute(count_statement(query, every)):
+            values: list[Any] = list(found)
+            key_sum, count, version = values.pop(), values.pop(), values.pop()
+            codes: dict[str, str] = {}
+            year = month = 0
+            for name in every:
+                if name == PERIOD:
+                    year, month = int(values.pop(0)), int(values.pop(0))
+                else:
+                    codes[name] = _code_of(name, values.pop(0))
+            for number in numbers:
+                granularity, dimensions = tables[number][0].granularity, tables[number][1]
+                key = tuple(_period_code(year, month, granularity) if name == PERIOD
+                            else codes[name] for name in dimensions)  # fmt: skip
+                seen = f"{year:04d}-{month:02d}" if PERIOD in dimensions else None
+                tallies[number].add(key, int(count), int(key_sum or 0), version, seen)
     return [tally.result() for tally in tallies]
 
 
 def count_tables(
-    query: StatisticsQuery, tables: Sequence[Sequence[str]], *, from_incidents: bool = False
+    tables: Sequence[CountedTable], *, from_incidents: bool = False
 ) -> list[CellCounts]:
-    """The counted cells of ``query`` for each of ``tables`` (each a sequence of dimensions),
-    read together from one state of the data.
+    """The counted cells of each (query, dimensions) of ``tables``, read together from one
+    state of the data (the public page's linked tables must agree on their shared totals).
 
     Read from the pre-aggregated counts (``app/research/counts.py``): a few thousand rows
     instead of every counted incident. While the counts are suspended, or with
@@ -527,10 +564,17 @@ def count_tables(
     if not tables:
         return []
     if not from_incidents:
-        found = _tables_from_counts(query, tables)
+        found = _tables_from_counts(tables)
         if found is not None:
             return found
-    return _tables_from_incidents(query, tables)
+    return _tables_from_incidents(tables)
+
+
+def count_table(
+    query: StatisticsQuery, dimensions: Sequence[str], *, from_incidents: bool = False
+) -> CellCounts:
+    """The counted cells of ``query`` by ``dimensions`` (see ``count_tables``)."""
+    return count_tables([(query, dimensions)], from_incidents=from_incidents)[0]
 
 
 @dataclass(frozen=True)
@@ -547,7 +591,7 @@ class CountedCells:
 def count_cells(query: StatisticsQuery, *, from_incidents: bool = False) -> CountedCells:
     """The raw counts of the query's table (see ``CountedCells`` and ``count_tables``)."""
     dimensions = [query.rows] + ([query.columns] if query.columns else [])
-    counted = count_tables(query, [dimensions], from_incidents=from_incidents)[0]
+    counted = count_table(query, dimensions, from_incidents=from_incidents)
     counts: dict[tuple[str, str], int] = {}
     key_sums: dict[tuple[str, str], int] = {}
     for key, cell in counted.cells.items():

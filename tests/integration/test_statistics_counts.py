@@ -41,6 +41,7 @@ from app.research.statistics import (
     TYPE,
     StatisticsQuery,
     count_cells,
+    count_table,
     count_tables,
     parse_query,
 )
@@ -312,12 +313,12 @@ def test_a_rolled_back_change_leaves_the_counts_as_they_were(
         cases.code_case(incident, random_coding(seeded(3)), by=moderator, today=TODAY)
         cases.verify_case(incident, by=moderator, today=TODAY)
         db.session.commit()
-        before = count_tables(StatisticsQuery(), [[TYPE]])
+        before = count_table(StatisticsQuery(), [TYPE])
         cases.link_duplicate(incident, new_case(seeded(4)), by=moderator)
         db.session.flush()
-        assert count_tables(StatisticsQuery(), [[TYPE]]) != before
+        assert count_table(StatisticsQuery(), [TYPE]) != before
         db.session.rollback()
-        assert count_tables(StatisticsQuery(), [[TYPE]]) == before
+        assert count_table(StatisticsQuery(), [TYPE]) == before
         assert statistics_count_differences() == []
 
 
@@ -511,10 +512,11 @@ def test_every_table_reads_the_same_from_the_counts_as_from_the_incidents() -> N
                                 "town": f"{NOT_STATED},berlin"}))  # fmt: skip
     for query in queries:
         assert count_cells(query) == count_cells(query, from_incidents=True), query
-    tables = [[PERIOD], [PERIOD, TYPE], [PERIOD, "land"], ["town", "place_type", "gender"]]
-    assert count_tables(StatisticsQuery(), tables) == count_tables(
-        StatisticsQuery(), tables, from_incidents=True
-    )
+    quarters = StatisticsQuery(granularity="quarter", verification=(VERIFIED, NOT_VERIFIABLE))
+    tables = [(StatisticsQuery(granularity="month"), [PERIOD]), (quarters, [PERIOD, TYPE]),
+              (StatisticsQuery(), [PERIOD, "land"]), (quarters, ["town", "place_type", "gender"]),
+              (queries[-1], ["gender", "age_band"])]  # fmt: skip
+    assert count_tables(tables) == count_tables(tables, from_incidents=True)
     assert count_public_statistics(k=5, today=TODAY) == count_public_statistics(
         k=5, today=TODAY, from_incidents=True
     )
