@@ -27,7 +27,16 @@ from typing import Any, Final
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, Select, extract, func, literal_column, select, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    extract,
+    func,
+    literal_column,
+    select,
+    text,
+    union_all,
+)
 
 from app.codebook import Codebook, current_codebook
 from app.dates import EARLIEST_DATE, LATEST_DATE, iso_month, next_month
@@ -498,6 +507,10 @@ def _tables_from_counts(tables: Sequence[CountedTable]) -> list[CellCounts] | No
     if any(part is None for part in parts):
         return None
     statement = union_all(*(part for part in parts if part is not None))
+    if db.session.get_bind().dialect.name == "postgresql":
+        # A few thousand rows: starting parallel workers would take longer than the reading
+        # (for the rest of this transaction, which is a request that only reads).
+        db.session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
     rows = db.session.execute(statement).all()
     if not rows and not counts.counts_are_current():
         return None
