@@ -173,8 +173,8 @@ def measure(app: Flask) -> list[Result]:
         for suspended in (False, True):
             name = "a change: code and verify a case, flushed"
             name += " (counts suspended)" if suspended else " (counts kept current)"
-            call = partial(a_change, case_id, moderator_id, suspended=suspended)
-            results.append((name, per_call_seconds(call, repeat=5, number=10), None))
+            change = partial(a_change, case_id, moderator_id, suspended=suspended)
+            results.append((name, per_call_seconds(change, repeat=5, number=10), None))
     client = app.test_client()
     for name, call, target in (
         ("GET /de/statistics (counted for each view)",
