@@ -22,14 +22,15 @@ NOT_GIVEN = ""
 
 
 class StatisticsGrouping(Base):
-    """The dimensions one set of counts is split by (month, decision and codebook version
-    always). Rows are fixed by migrations; ids ascend by size within each kind."""
+    """The dimensions one set of counts is split by (decision and codebook version always).
+    Rows are fixed by migrations; ids ascend by size within each kind."""
 
     __tablename__ = "statistics_grouping"
 
     id: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
     # False: each incident once, under its most severe coded type; True: once per coded type.
     every_type: Mapped[bool] = mapped_column(Boolean)
+    by_month: Mapped[bool] = mapped_column(Boolean)  # False: ``month`` is 0 (all months)
     by_incident_type: Mapped[bool] = mapped_column(Boolean)
     by_land: Mapped[bool] = mapped_column(Boolean)
     by_town: Mapped[bool] = mapped_column(Boolean)

@@ -16,8 +16,10 @@ each other instead of deadlocking) and a case code's trigger locks its incident'
 
 A bulk load may instead ``suspend_statistics_counts()`` and ``rebuild_statistics_counts()`` at
 the end (the demo generator does); in between the triggers do nothing and readers count the
-incidents themselves. ``statistics_count_differences()`` compares every stored cell with a fresh
-count of the incidents.
+incidents themselves. A rebuild first waits for (and holds off) every writer of incidents and
+case codes, so no change made while the counts were suspended is missed.
+``statistics_count_differences()`` compares every stored cell with a fresh count of the
+incidents.
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ SOURCES: Final[Mapping[str, str]] = {
     "gender": "gender",
     "age_band": "age_band",
 }
+MONTH: Final = "month"  # a grouping's dimension too: two groupings sum over all months
 COUNTED_DECISIONS: Final = (VERIFIED, NOT_VERIFIABLE)
 # The migration's triggers take the same lock (pg_advisory_xact_lock).
 ADVISORY_LOCK: Final = 7240131
@@ -64,8 +67,9 @@ STATE_ID: Final = 1
 
 @dataclass(frozen=True)
 class Grouping:
-    """One set of counts: split by ``dimensions`` (statistics_count columns) besides month,
-    decision and codebook version; ``every_type``: once per coded type, not per incident."""
+    """One set of counts: split by ``dimensions`` (statistics_count columns, the month
+    included where it is split by) besides decision and codebook version; ``every_type``: once
+    per coded type, not per incident."""
 
     id: int
     every_type: bool
@@ -78,13 +82,14 @@ class Grouping:
 def groupings() -> list[Grouping]:
     """Every grouping, smallest first within each kind (the migrations number them so)."""
     table = StatisticsGrouping
-    flags = [getattr(table, f"by_{column}") for column in SOURCES]
+    names = [MONTH, *SOURCES]
+    flags = [getattr(table, f"by_{column}") for column in names]
     rows = db.session.execute(select(table.id, table.every_type, *flags).order_by(table.id))
     return [
         Grouping(
             int(row[0]),
             bool(row[1]),
-            frozenset(column for column, flag in zip(SOURCES, row[2:], strict=True) if flag),
+            frozenset(column for column, flag in zip(names, row[2:], strict=True) if flag),
         )
         for row in rows
     ]
@@ -115,11 +120,16 @@ def current_state() -> ColumnElement[bool]:
     return (StatisticsState.id == STATE_ID) & StatisticsState.counts_current.is_(True)
 
 
-def _take_turn() -> None:
-    """On PostgreSQL, wait for every transaction that changes counts to end (and make later
-    ones wait for this one). SQLite has one writer at a time anyway."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(text("SELECT pg_advisory_xact_lock(:lock)"), {"lock": ADVISORY_LOCK})
+def _take_turn(*, stop_writers: bool = False) -> None:
+    """On PostgreSQL, wait for every transaction that changes counts to end, and make later
+    ones wait for this one; with ``stop_writers``, every transaction that writes incidents or
+    case codes at all (one that skipped the counts while they were suspended included). SQLite
+    has one writer at a time anyway."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    if stop_writers:  # before the advisory lock: a writer may be waiting for that one
+        db.session.execute(text("LOCK TABLE incident, case_code IN SHARE MODE"))
+    db.session.execute(text("SELECT pg_advisory_xact_lock(:lock)"), {"lock": ADVISORY_LOCK})
 
 
 def suspend_statistics_counts() -> None:
@@ -148,11 +158,11 @@ def counted() -> list[ColumnElement[bool]]:
 def cells_from_incidents(grouping: Grouping) -> Select[Any]:
     """The grouping's cells counted afresh from the incidents: the columns of
     ``statistics_count`` in order (grouping id first, then the key, count and key sum)."""
-    key: list[Any] = [
-        Incident.verification,
-        month_of(Incident.date_from),
-        func.coalesce(Incident.coded_codebook_version, NOT_GIVEN),
-    ]
+    month = month_of(Incident.date_from)
+    version = func.coalesce(Incident.coded_codebook_version, NOT_GIVEN)
+    key: list[Any] = [Incident.verification, version]
+    if MONTH in grouping.dimensions:
+        key.append(month)
     dimensions: list[Any] = []
     for column, source in SOURCES.items():
         if column not in grouping.dimensions:
@@ -164,7 +174,13 @@ def cells_from_incidents(grouping: Grouping) -> Select[Any]:
         dimensions.append(expression)
         key.append(expression)
     statement = select(
-        literal(grouping.id), *key[:3], *dimensions, func.count(), func.sum(Incident.record_key)
+        literal(grouping.id),
+        Incident.verification,
+        month if MONTH in grouping.dimensions else literal(0),
+        version,
+        *dimensions,
+        func.count(),
+        func.sum(Incident.record_key),
     ).where(*counted())
     if grouping.every_type:
         statement = statement.join(
@@ -182,15 +198,17 @@ def _cells_from_grouping(grouping: Grouping, finer: Grouping) -> Select[Any]:
         getattr(table, column) if column in grouping.dimensions else literal(ALL_VALUES)
         for column in SOURCES
     ]
-    key = [table.verification, table.month, table.codebook_version] + [
-        getattr(table, column) for column in SOURCES if column in grouping.dimensions
+    month: Any = table.month if MONTH in grouping.dimensions else literal(0)
+    key = [table.verification, table.codebook_version] + [
+        getattr(table, column) for column in [MONTH, *SOURCES] if column in grouping.dimensions
     ]
     grouping_id: Any = literal(grouping.id)
     return (
-        select(grouping_id, *key[:3], *dimensions, func.sum(table.count), func.sum(table.key_sum))
+        select(grouping_id, table.verification, month, table.codebook_version, *dimensions,
+               func.sum(table.count), func.sum(table.key_sum))
         .where(table.grouping_id == finer.id, table.count != 0)
         .group_by(*key)
-    )
+    )  # fmt: skip
 
 
 def _count_columns() -> list[str]:
@@ -202,19 +220,20 @@ def rebuild_statistics_counts() -> int:
     """Count every grouping afresh from the incidents and mark the counts current.
 
     For operators (``flask statistics rebuild``) and after bulk loads; safe while the service
-    runs: on PostgreSQL it waits for every transaction that changes counts and holds later ones
-    until it commits; on SQLite it holds the one write lock. The caller commits.
+    runs: on PostgreSQL it waits for every transaction that writes incidents or case codes and
+    holds later ones until it commits (reading goes on); on SQLite it holds the one write lock.
+    The caller commits.
 
     Returns:
         How many cells were written.
     """
-    _take_turn()
+    _take_turn(stop_writers=True)
     db.session.execute(delete(StatisticsCount))
     every = groupings()
     columns = _count_columns()
     finest = {
-        kind: next((g for g in every if g.every_type == kind and g.dimensions == set(SOURCES)),
-                   None)
+        kind: next((g for g in every if g.every_type == kind
+                    and g.dimensions == {MONTH, *SOURCES}), None)
         for kind in (False, True)
     }  # fmt: skip
     for grouping in sorted(every, key=lambda g: g is not finest[g.every_type]):

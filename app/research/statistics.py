@@ -458,6 +458,16 @@ def _period_start(month: Any, granularity: str) -> Any:
     return month
 
 
+def _needed(query: StatisticsQuery, dimensions: Sequence[str]) -> set[str]:
+    """The columns of ``statistics_count`` a table groups or filters by, besides the decision
+    (which every grouping has)."""
+    needed = {COUNT_COLUMNS[name] for name in [*dimensions, *query.filters]
+              if name not in (PERIOD, "verification")}  # fmt: skip
+    if PERIOD in dimensions or query.first_month or query.last_month:
+        needed.add(counts.MONTH)
+    return needed
+
+
 def _table_statement(
     number: int,
     table: CountedTable,
@@ -469,9 +479,9 @@ def _table_statement(
     per other dimension padded to ``slots``, codebook version, count, key sum); None when no
     grouping has them."""
     query, dimensions = table
-    needed = {COUNT_COLUMNS[name] for name in [*dimensions, *query.filters]
-              if name not in (PERIOD, "verification")}  # fmt: skip
-    grouping = counts.grouping_for(needed, every_type=query.types == EVERY_TYPE, among=groupings)
+    grouping = counts.grouping_for(
+        _needed(query, dimensions), every_type=query.types == EVERY_TYPE, among=groupings
+    )
     if grouping is None:
         return None
     cells = StatisticsCount
@@ -507,9 +517,13 @@ def _tables_from_counts(tables: Sequence[CountedTable]) -> list[CellCounts] | No
     if any(part is None for part in parts):
         return None
     statement = union_all(*(part for part in parts if part is not None))
-    if db.session.get_bind().dialect.name == "postgresql":
-        # A few thousand rows: starting parallel workers would take longer than the reading
-        # (for the rest of this transaction, which is a request that only reads).
+    finest = max(len(grouping.dimensions) for grouping in groupings)
+    read = [counts.grouping_for(_needed(query, dimensions), every_type=query.types == EVERY_TYPE,
+                                among=groupings) for query, dimensions in tables]  # fmt: skip
+    small = all(grouping is not None and len(grouping.dimensions) < finest for grouping in read)
+    if small and db.session.get_bind().dialect.name == "postgresql":
+        # At most a few hundred thousand rows: starting parallel workers would take longer
+        # than the reading (for the rest of this transaction: a request that only reads).
         db.session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
     rows = db.session.execute(statement).all()
     if not rows and not counts.counts_are_current():

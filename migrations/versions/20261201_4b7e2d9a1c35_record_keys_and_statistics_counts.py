@@ -11,7 +11,8 @@ services, bulk statements, foreign-key actions. On PostgreSQL they take one tran
 advisory lock before touching a count, so two changes never deadlock on the counts, and a
 ``case_code`` change locks its incident's row, so that it cannot race a change of the incident.
 While ``statistics_state.counts_current`` is false (a bulk load in progress) the triggers do
-nothing and readers count from the incidents; ``rebuild_statistics_counts()`` sets it again.
+nothing and readers count from the incidents; ``rebuild_statistics_counts()`` (which first locks
+both tables against writers on PostgreSQL) counts afresh and sets it again.
 
 Keep in step with ``app/research/counts.py``. On SQLite a migration that rebuilds ``incident`` or
 ``case_code`` (batch mode) drops their triggers and must create them again
@@ -46,46 +47,50 @@ DIMENSIONS = {
 }
 CELL = ("grouping_id", "verification", "month", "codebook_version", *DIMENSIONS)
 EVERY = tuple(DIMENSIONS)
+MONTH = ("month",)
 # (id, every coded type?, dimensions); within each kind ascending by rows at a million demo
 # incidents (in the comments), because a table is read from the first grouping that has its
-# dimensions. Month, decision and codebook version are in every grouping. Chosen so that every
-# table whose rows, columns and filters name at most three dimensions (under "every coded type":
-# the type and two more) reads at most about 260,000 rows; only larger ones read the full one.
+# dimensions. Decision and codebook version are in every grouping, the month in all but two.
+# Chosen so that every table whose rows, columns and filters name at most three dimensions
+# (under "every coded type": the type and two more) reads at most about 260,000 rows; larger
+# ones the full grouping, without the month when they have no period and no range of months.
 GROUPINGS = (
-    (1, False, ()),  # 86
-    (2, False, ("incident_type",)),  # 1,237
-    (3, False, ("land",)),  # 1,333
-    (4, False, ("land", "town")),  # 7,854
-    (5, False, ("incident_type", "land")),  # 16,372
-    (6, False, ("place_type", "target", "gender", "age_band")),  # 24,459
-    (7, False, ("incident_type", "place_type", "target", "gender")),  # 34,994
-    (8, False, ("incident_type", "place_type", "age_band")),  # 38,992
-    (9, False, ("land", "town", "target", "gender")),  # 41,851
-    (10, False, ("land", "town", "target", "age_band")),  # 54,683
-    (11, False, ("land", "town", "place_type")),  # 64,155
-    (12, False, ("incident_type", "land", "town")),  # 71,193
-    (13, False, ("land", "place_type", "target", "age_band")),  # 76,805
-    (14, False, ("land", "town", "gender", "age_band")),  # 112,722
-    (15, False, ("incident_type", "land", "target", "gender", "age_band")),  # 156,135
-    (16, False, ("incident_type", "land", "town", "target", "gender")),  # 188,570
-    (17, False, ("land", "town", "place_type", "target", "gender")),  # 189,840
-    (18, False, ("incident_type", "land", "town", "place_type")),  # 199,797
-    (19, False, ("incident_type", "land", "town", "age_band")),  # 208,028
-    (20, False, ("land", "town", "place_type", "age_band")),  # 209,363
-    (21, False, EVERY),  # 523,485
-    (22, True, ("incident_type",)),  # 1,243
-    (23, True, ("incident_type", "land")),  # 16,757
-    (24, True, ("incident_type", "target", "gender", "age_band")),  # 28,920
-    (25, True, ("incident_type", "place_type", "target", "gender")),  # 39,945
-    (26, True, ("incident_type", "place_type", "age_band")),  # 43,762
-    (27, True, ("incident_type", "land", "town")),  # 76,410
-    (28, True, ("incident_type", "land", "place_type")),  # 81,708
-    (29, True, ("incident_type", "land", "town", "target")),  # 132,577
-    (30, True, ("incident_type", "land", "target", "gender", "age_band")),  # 179,366
-    (31, True, ("incident_type", "land", "town", "gender")),  # 187,897
-    (32, True, ("incident_type", "land", "town", "age_band")),  # 240,935
-    (33, True, ("incident_type", "land", "town", "place_type")),  # 256,181
-    (34, True, EVERY),  # 725,756
+    (1, False, MONTH),  # 86
+    (2, False, (*MONTH, "incident_type")),  # 1,237
+    (3, False, (*MONTH, "land")),  # 1,333
+    (4, False, (*MONTH, "land", "town")),  # 7,854
+    (5, False, (*MONTH, "incident_type", "land")),  # 16,372
+    (6, False, (*MONTH, "place_type", "target", "gender", "age_band")),  # 24,459
+    (7, False, (*MONTH, "incident_type", "place_type", "target", "gender")),  # 34,994
+    (8, False, (*MONTH, "incident_type", "place_type", "age_band")),  # 38,992
+    (9, False, (*MONTH, "land", "town", "target", "gender")),  # 41,851
+    (10, False, (*MONTH, "land", "town", "target", "age_band")),  # 54,683
+    (11, False, (*MONTH, "land", "town", "place_type")),  # 64,155
+    (12, False, (*MONTH, "incident_type", "land", "town")),  # 71,193
+    (13, False, (*MONTH, "land", "place_type", "target", "age_band")),  # 76,805
+    (14, False, (*MONTH, "land", "town", "gender", "age_band")),  # 112,722
+    (15, False, EVERY),  # 136,588
+    (16, False, (*MONTH, "incident_type", "land", "target", "gender", "age_band")),  # 156,135
+    (17, False, (*MONTH, "incident_type", "land", "town", "target", "gender")),  # 188,570
+    (18, False, (*MONTH, "land", "town", "place_type", "target", "gender")),  # 189,840
+    (19, False, (*MONTH, "incident_type", "land", "town", "place_type")),  # 199,797
+    (20, False, (*MONTH, "incident_type", "land", "town", "age_band")),  # 208,028
+    (21, False, (*MONTH, "land", "town", "place_type", "age_band")),  # 209,363
+    (22, False, (*MONTH, *EVERY)),  # 523,485
+    (23, True, (*MONTH, "incident_type")),  # 1,243
+    (24, True, (*MONTH, "incident_type", "land")),  # 16,757
+    (25, True, (*MONTH, "incident_type", "target", "gender", "age_band")),  # 28,920
+    (26, True, (*MONTH, "incident_type", "place_type", "target", "gender")),  # 39,945
+    (27, True, (*MONTH, "incident_type", "place_type", "age_band")),  # 43,762
+    (28, True, (*MONTH, "incident_type", "land", "town")),  # 76,410
+    (29, True, (*MONTH, "incident_type", "land", "place_type")),  # 81,708
+    (30, True, (*MONTH, "incident_type", "land", "town", "target")),  # 132,577
+    (31, True, EVERY),  # 173,466
+    (32, True, (*MONTH, "incident_type", "land", "target", "gender", "age_band")),  # 179,366
+    (33, True, (*MONTH, "incident_type", "land", "town", "gender")),  # 187,897
+    (34, True, (*MONTH, "incident_type", "land", "town", "age_band")),  # 240,935
+    (35, True, (*MONTH, "incident_type", "land", "town", "place_type")),  # 256,181
+    (36, True, (*MONTH, *EVERY)),  # 725,756
 )
 COUNTED_DECISIONS = "('verified', 'not_verifiable')"
 # Columns whose change can move an incident to another cell (or in or out of the counts).
@@ -119,7 +124,7 @@ def _cells(row: str, sign: str, dialect: str, *, every_type: bool, code: str = "
         values.append(f"CASE WHEN g.{flag} THEN COALESCE({value}, '') ELSE '*' END AS {column}")
     select = (
         f"SELECT g.id AS grouping_id, {row}.verification AS verification,"
-        f" {_month(row, dialect)} AS month,"
+        f" CASE WHEN g.by_month THEN {_month(row, dialect)} ELSE 0 END AS month,"
         f" COALESCE({row}.coded_codebook_version, '') AS codebook_version, {', '.join(values)},"
         f" {sign} AS count, {sign} * {row}.record_key AS key_sum FROM statistics_grouping AS g"
     )
@@ -210,36 +215,37 @@ def _sqlite_triggers() -> list[str]:
 
 
 def _postgresql_triggers() -> list[str]:
+    current = f"COALESCE({CURRENT}, false)"
+    # Checked first without a lock, so that a bulk load with the counts suspended pays little;
+    # then again after the advisory lock, which a suspension takes too. A rebuild locks both
+    # tables against writers first, so a change that skipped the counts is in what it counts.
     take_turn = (
         f"PERFORM pg_advisory_xact_lock({ADVISORY_LOCK});"
-        f" IF NOT COALESCE({CURRENT}, false) THEN RETURN NULL; END IF;"
+        f" IF NOT {current} THEN RETURN result; END IF;"
     )
     incident_body = (
-        # PostgreSQL 11+: OLD is NULL on INSERT and NEW on DELETE, so the same statement
-        # serves every operation (a NULL row is not counted).
-        f"BEGIN IF TG_OP = 'DELETE' THEN result := OLD; ELSE result := NEW; END IF;"
-        f" IF TG_OP <> 'INSERT' AND {_counted('OLD')} OR TG_OP <> 'DELETE' AND {_counted('NEW')}"
-        f" THEN PERFORM pg_advisory_xact_lock({ADVISORY_LOCK});"
-        f" IF COALESCE({CURRENT}, false) THEN"
-        f" {_add(_moved_incident('postgresql'))};"
-        " END IF; END IF; RETURN result; END"
+        # The triggers' WHEN calls this only for incidents counted before or after. PostgreSQL
+        # 11+: OLD is NULL on INSERT and NEW on DELETE, so one statement serves every
+        # operation (a NULL row is not counted).
+        "BEGIN IF TG_OP = 'DELETE' THEN result := OLD; ELSE result := NEW; END IF;"
+        f" IF NOT {current} THEN RETURN result; END IF; {take_turn}"
+        f" {_add(_moved_incident('postgresql'))}; RETURN result; END"
     )
     moved_code = [_case_code_cells("OLD", "-1", "postgresql", "old_incident"),
                   _case_code_cells("NEW", "1", "postgresql", "new_incident")]  # fmt: skip
     case_code_body = (
+        f"BEGIN IF NOT {current} THEN RETURN result; END IF;"
         # Lock the incident's row: a change of the incident waits for this case code's
         # transaction (and the other way round), so neither counts with a stale view.
-        "BEGIN IF TG_OP <> 'INSERT' AND OLD.question = 'incident_types' THEN"
+        " IF TG_OP <> 'INSERT' AND OLD.question = 'incident_types' THEN"
         " SELECT * INTO old_incident FROM incident WHERE id = OLD.incident_id FOR NO KEY UPDATE;"
         " END IF;"
         " IF TG_OP <> 'DELETE' AND NEW.question = 'incident_types' THEN"
         " SELECT * INTO new_incident FROM incident WHERE id = NEW.incident_id FOR NO KEY UPDATE;"
         " END IF;"
         f" IF NOT (COALESCE({_counted('old_incident')}, false)"
-        f" OR COALESCE({_counted('new_incident')}, false)) THEN RETURN NULL; END IF;"
-        f" {take_turn}"
-        f" {_add(moved_code)};"
-        " RETURN NULL; END"
+        f" OR COALESCE({_counted('new_incident')}, false)) THEN RETURN result; END IF;"
+        f" {take_turn} {_add(moved_code)}; RETURN result; END"
     )
     return [
         "CREATE FUNCTION incident_record_key_is_permanent() RETURNS trigger LANGUAGE plpgsql AS"
@@ -249,19 +255,28 @@ def _postgresql_triggers() -> list[str]:
         " EXECUTE FUNCTION incident_record_key_is_permanent()",
         "CREATE FUNCTION statistics_count_incident() RETURNS trigger LANGUAGE plpgsql AS"
         f" $$ DECLARE result incident; {incident_body} $$",
+        # Not even called for a new report: it is not coded yet, so it counts nowhere.
         "CREATE TRIGGER statistics_count_incident_insert AFTER INSERT ON incident"
-        " FOR EACH ROW EXECUTE FUNCTION statistics_count_incident()",
+        f" FOR EACH ROW WHEN {_counted('NEW')} EXECUTE FUNCTION statistics_count_incident()",
         f"CREATE TRIGGER statistics_count_incident_update AFTER UPDATE OF"
         f" {', '.join(COUNTED_COLUMNS)} ON incident FOR EACH ROW"
-        f" WHEN ({_changed(COUNTED_COLUMNS, 'postgresql')})"
+        f" WHEN (({_changed(COUNTED_COLUMNS, 'postgresql')})"
+        f" AND ({_counted('OLD')} OR {_counted('NEW')}))"
         " EXECUTE FUNCTION statistics_count_incident()",
         # Before the row goes, while its case codes are still there (see the SQLite trigger).
         "CREATE TRIGGER statistics_count_incident_delete BEFORE DELETE ON incident"
-        " FOR EACH ROW EXECUTE FUNCTION statistics_count_incident()",
+        f" FOR EACH ROW WHEN {_counted('OLD')} EXECUTE FUNCTION statistics_count_incident()",
         "CREATE FUNCTION statistics_count_case_code() RETURNS trigger LANGUAGE plpgsql AS"
-        f" $$ DECLARE old_incident incident; new_incident incident; {case_code_body} $$",
-        "CREATE TRIGGER statistics_count_case_code AFTER INSERT OR UPDATE OR DELETE ON case_code"
-        " FOR EACH ROW EXECUTE FUNCTION statistics_count_case_code()",
+        " $$ DECLARE old_incident incident; new_incident incident; result case_code;"
+        f" {case_code_body} $$",
+        # Only incident types are counted: the other codes do not even call the function.
+        "CREATE TRIGGER statistics_count_case_code_insert AFTER INSERT ON case_code FOR EACH ROW"
+        " WHEN (NEW.question = 'incident_types') EXECUTE FUNCTION statistics_count_case_code()",
+        "CREATE TRIGGER statistics_count_case_code_update AFTER UPDATE ON case_code FOR EACH ROW"
+        " WHEN (OLD.question = 'incident_types' OR NEW.question = 'incident_types')"
+        " EXECUTE FUNCTION statistics_count_case_code()",
+        "CREATE TRIGGER statistics_count_case_code_delete AFTER DELETE ON case_code FOR EACH ROW"
+        " WHEN (OLD.question = 'incident_types') EXECUTE FUNCTION statistics_count_case_code()",
     ]
 
 
@@ -310,6 +325,7 @@ def upgrade() -> None:
         "statistics_grouping",
         sa.Column("id", sa.SmallInteger(), autoincrement=False, nullable=False),
         sa.Column("every_type", sa.Boolean(), nullable=False),
+        sa.Column("by_month", sa.Boolean(), nullable=False),
         *(sa.Column(flag, sa.Boolean(), nullable=False) for flag, _ in DIMENSIONS.values()),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_statistics_grouping")),
     )
@@ -347,12 +363,13 @@ def upgrade() -> None:
         "statistics_grouping",
         sa.column("id"),
         sa.column("every_type"),
+        sa.column("by_month"),
         *(sa.column(flag) for flag, _ in DIMENSIONS.values()),
     )
     op.bulk_insert(
         groupings,
         [
-            {"id": number, "every_type": every_type,
+            {"id": number, "every_type": every_type, "by_month": "month" in dimensions,
              **{flag: column in dimensions for column, (flag, _) in DIMENSIONS.items()}}
             for number, every_type, dimensions in GROUPINGS
         ],
@@ -380,7 +397,9 @@ def downgrade() -> None:
                             ("statistics_count_incident_insert", "incident"),
                             ("statistics_count_incident_update", "incident"),
                             ("statistics_count_incident_delete", "incident"),
-                            ("statistics_count_case_code", "case_code")):  # fmt: skip
+                            ("statistics_count_case_code_insert", "case_code"),
+                            ("statistics_count_case_code_update", "case_code"),
+                            ("statistics_count_case_code_delete", "case_code")):  # fmt: skip
             op.execute(f"DROP TRIGGER {name} ON {table}")
         for function in ("incident_record_key_is_permanent", "statistics_count_incident",
                          "statistics_count_case_code"):  # fmt: skip

@@ -24,6 +24,7 @@ from app.models.user import MODERATOR
 from app.moderation import cases
 from app.research import demo
 from app.research.counts import (
+    MONTH,
     counts_are_current,
     grouping_for,
     groupings,
@@ -50,15 +51,10 @@ from tests.factories import TODAY, sample_answers, store_sample_report
 from tests.staff import make_staff
 
 RECEIPT_SECRET = b"r" * 32
-TRIGGERS = {
-    "sqlite": {"incident_record_key_is_permanent", "statistics_count_incident_insert",
-               "statistics_count_incident_update", "statistics_count_incident_delete",
-               "statistics_count_case_code_insert", "statistics_count_case_code_update",
-               "statistics_count_case_code_delete"},
-    "postgresql": {"incident_record_key_is_permanent", "statistics_count_incident_insert",
-                   "statistics_count_incident_update", "statistics_count_incident_delete",
-                   "statistics_count_case_code"},
-}  # fmt: skip
+TRIGGERS = {"incident_record_key_is_permanent", "statistics_count_incident_insert",
+            "statistics_count_incident_update", "statistics_count_incident_delete",
+            "statistics_count_case_code_insert", "statistics_count_case_code_update",
+            "statistics_count_case_code_delete"}  # fmt: skip
 
 
 @pytest.fixture
@@ -229,7 +225,7 @@ def test_the_triggers_are_there_at_head(db_app: Flask) -> None:
         else:
             found = set(db.session.scalars(text("SELECT tgname FROM pg_trigger WHERE NOT "
                                                 "tgisinternal")))  # fmt: skip
-        assert found == TRIGGERS[dialect()]
+        assert found == TRIGGERS
 
 
 def counted_case(moderator: User, rng: random.Random, **coding: list[str]) -> Incident:
@@ -370,17 +366,27 @@ def test_the_commands_check_and_rebuild(db_app: Flask, moderator_id: int) -> Non
 
 
 def test_every_table_has_a_grouping_and_the_smallest_is_read(db_app: Flask) -> None:
+    every_dimension = {"incident_type", "land", "town", "place_type", "target", "gender",
+                       "age_band"}  # fmt: skip
     with db_app.app_context():
         every = groupings()
         assert [grouping.id for grouping in every] == sorted(grouping.id for grouping in every)
         for kind in (False, True):
-            assert grouping_for({"incident_type", "land", "town", "place_type", "target",
-                                 "gender", "age_band"}, every_type=kind) is not None  # fmt: skip
+            full = grouping_for({MONTH, *every_dimension}, every_type=kind)
+            assert full is not None
+            assert full.dimensions == {MONTH, *every_dimension}
+            # Four dimensions, no period and no range of months: the full one without months.
+            wide = grouping_for({"town", "place_type", "gender", "age_band", "incident_type"},
+                                every_type=kind)  # fmt: skip
+            assert wide is not None
+            assert wide.dimensions == every_dimension
         # "Every coded type" counts an incident once per type: only by type does that add up.
         assert all("incident_type" in grouping.dimensions for grouping in every
                    if grouping.every_type)  # fmt: skip
-        assert grouping_for(set(), every_type=False) == every[0]
-        assert grouping_for({"land"}, every_type=False).dimensions == {"land"}  # type: ignore[union-attr]
+        assert grouping_for({MONTH}, every_type=False) == every[0]
+        land = grouping_for({MONTH, "land"}, every_type=False)
+        assert land is not None
+        assert land.dimensions == {MONTH, "land"}
 
 
 # --- Several writers and several readers -----------------------------------------------------
