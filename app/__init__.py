@@ -126,7 +126,9 @@ def register_commands(app: Flask) -> None:
     from app import cli
     from app.moderation.cli import users_cli
     from app.research.demo_cli import demo_cli
+    from app.research.statistics_cli import statistics_cli
 
     cli.init_app(app)
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(statistics_cli)

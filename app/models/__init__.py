@@ -15,6 +15,7 @@ from app.models.report import (
     StatusSession,
     Submission,
 )
+from app.models.statistics import StatisticsCount, StatisticsGrouping, StatisticsState
 from app.models.usage import StatisticsUsage
 from app.models.user import Invitation, LoginThrottle, RecoveryCode, StaffSession, User
 
@@ -39,6 +40,9 @@ __all__ = [
     "ReportField",
     "SessionKey",
     "StaffSession",
+    "StatisticsCount",
+    "StatisticsGrouping",
+    "StatisticsState",
     "StatisticsUsage",
     "StatusSession",
     "Submission",

@@ -6,9 +6,19 @@ Purging a report's personal data leaves this record, so the statistics keep coun
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    SmallInteger,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base
@@ -23,6 +33,12 @@ NOT_VERIFIABLE = "not_verifiable"
 OUT_OF_SCOPE = "out_of_scope"
 CLOSED = "closed"
 STATES = (RECEIVED, IN_REVIEW, VERIFIED, NOT_VERIFIABLE, OUT_OF_SCOPE, CLOSED)
+RECORD_KEYS = 256  # record keys are 0..255, as in the ONS's cell-key method
+
+
+def new_record_key() -> int:
+    """A fresh record key: uniform and unpredictable, so no one can steer a cell's key."""
+    return secrets.randbelow(RECORD_KEYS)
 
 
 class Incident(Base):
@@ -41,6 +57,7 @@ class Incident(Base):
         Index("ix_incident_assigned_to_id", "assigned_to", "id"),
         # The statistics count verified, coded incidents that are no one's duplicate.
         Index("ix_incident_verification_duplicate_of", "verification", "duplicate_of"),
+        CheckConstraint(f"record_key BETWEEN 0 AND {RECORD_KEYS - 1}", name="record_key_range"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -91,6 +108,11 @@ class Incident(Base):
     coded_town: Mapped[str | None] = mapped_column(String(64))
     coded_place_type: Mapped[str | None] = mapped_column(String(32))
     coded_target: Mapped[str | None] = mapped_column(String(32))
+    # The cell-key method's permanent random key: a published cell's perturbation comes from
+    # the sum of its incidents' keys, so the same incidents always get the same value. Set on
+    # insert (for Core bulk inserts too), refused by the database when changed, never shown,
+    # exported or audited: with the keys, the perturbation could be undone.
+    record_key: Mapped[int] = mapped_column(SmallInteger, default=new_record_key)
 
     codes: Mapped[list[IncidentCode]] = relationship(
         back_populates="incident", cascade="all, delete-orphan", passive_deletes=True

@@ -12,7 +12,10 @@ through the real sealing path, so the queue and the case pages work. Every older
 as retention leaves a closed case: no report.
 
 The rows go in with bulk inserts (no ORM object, no audit event per row; one ``demo:generate``
-event for the whole run), so a million incidents take minutes. Never in production: the
+event for the whole run), so a million incidents take minutes. The statistics' pre-aggregated
+counts are suspended meanwhile (a trigger per row would double the time) and counted afresh at
+the end, in the last commit; a run interrupted before leaves them suspended, and the statistics
+counted from the incidents, until ``flask statistics rebuild``. Never in production: the
 function refuses to run under the production configuration.
 """
 
@@ -47,6 +50,7 @@ from app.models.incident import (
     RECEIVED,
     VERIFIED,
 )
+from app.research.counts import rebuild_statistics_counts, suspend_statistics_counts
 
 DEMO_TAG = "demo:generate"
 PRODUCTION = "production"
@@ -506,7 +510,8 @@ def generate_demo_incidents(
     """Add ``count`` demo incidents reported in the three years up to ``today``.
 
     Guarantees that the same ``seed``, ``count`` and ``today`` give the same incident rows
-    (apart from the ids, which continue after the highest existing one, and the report ids):
+    (apart from the ids, which continue after the highest existing one, the report ids and the
+    record keys, which come from ``secrets`` as for every incident):
     a second run appends. Every code is a code of the current codebook; verified incidents are
     coded; duplicates point at an earlier incident of the same run; every date is ``today`` or
     earlier. The newest open incidents (at most ``MAX_REPORTS``) get a report whose placeholder
@@ -515,8 +520,8 @@ def generate_demo_incidents(
 
     Rows go in ``batch_size`` at a time and are committed through ``commit`` (default: the
     session's commit) every ``commit_every`` incidents. One ``demo:generate`` audit event, with
-    the count and ids, lands with the last commit; a run interrupted before leaves its committed
-    incidents without it.
+    the count and ids, lands with the last commit, with the statistics' counts rebuilt; a run
+    interrupted before leaves its committed incidents without it (see the module docstring).
 
     Raises:
         DemoRefused: under the production configuration (before anything is written).
@@ -538,6 +543,7 @@ def generate_demo_incidents(
     batch = _Batch()
     uncommitted = 0
     with _relaxed_sync():
+        suspend_statistics_counts()
         for position, reported_on in enumerate(_days(rng, count, today)):
             if position >= opened_from:
                 stage = "open"
@@ -570,5 +576,6 @@ def generate_demo_incidents(
                 "today": today.isoformat(),
             },  # fmt: skip
         )
+        rebuild_statistics_counts()
         commit()
     return DemoResult(count, reports, first_id, last_id, keys)

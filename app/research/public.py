@@ -1,4 +1,4 @@
-"""The public statistics: a fixed set of tables, protected together, counted again on change.
+"""The public statistics: a fixed set of tables, protected together, counted for each view.
 
 Three tables share the yearly totals: year × month, year × most severe type, year × Land. Linked
 tables can give away together what each hides on its own (a total withheld in one table could
@@ -15,20 +15,16 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final
 
 from flask import Flask
-from sqlalchemy import func, select
 
 from app.codebook import current_codebook
-from app.extensions import db
-from app.models import AuditEvent, Incident
 from app.research.charts import Bar
 from app.research.disclosure import TOTAL, ProtectedTable, protect_table
-from app.research.statistics import PERIOD, TYPE, StatisticsQuery, count_statement
+from app.research.statistics import PERIOD, TYPE, StatisticsQuery, count_tables
 
 MONTHS: Final = tuple(f"{number:02d}" for number in range(1, 13))
-CACHE_KEY: Final = "meldeportal.public_statistics"
 
 
 @dataclass(frozen=True)
@@ -77,30 +73,35 @@ def protect_linked_tables(
         hidden |= withheld
 
 
-def count_public_statistics(*, k: int, today: dt.date) -> PublicStatistics:
-    """Count and protect the public tables (reads every counted incident once)."""
+def count_public_statistics(
+    *, k: int, today: dt.date, from_incidents: bool = False
+) -> PublicStatistics:
+    """Count and protect the public tables (read from the pre-aggregated counts in one
+    statement, a few thousand rows; ``from_incidents``: counted from the incidents instead)."""
     codebook = current_codebook()
-    statement = count_statement(StatisticsQuery(), [PERIOD, TYPE, "land"])
-    months: dict[tuple[str, str], int] = defaultdict(int)
-    kinds: dict[tuple[str, str], int] = defaultdict(int)
-    lands: dict[tuple[str, str], int] = defaultdict(int)
-    versions: set[str] = set()
-    for found_year, found_month, found_kind, found_land, version, count in db.session.execute(
-        statement
-    ):
-        row = f"{int(found_year):04d}"
-        if row > f"{today.year:04d}":
-            continue  # a wrongly coded future date is not published
-        months[(row, f"{int(found_month):02d}")] += count
-        kinds[(row, str(found_kind))] += count
-        lands[(row, str(found_land))] += count
-        versions.add(str(version))
-    first = min((key[0] for key in months), default=f"{today.year:04d}")
+    # Verified incidents only, by the most severe type; months for the first table, years for
+    # the others.
+    monthly, yearly = StatisticsQuery(granularity="month"), StatisticsQuery(granularity="year")
+    counted = count_tables(
+        [(monthly, [PERIOD]), (yearly, [PERIOD, TYPE]), (yearly, [PERIOD, "land"])],
+        from_incidents=from_incidents,
+    )
+    by_year: list[dict[tuple[str, str], int]] = []
+    for table in counted:
+        split: dict[tuple[str, str], int] = defaultdict(int)
+        for (period, *code), cell in table.cells.items():
+            year, _, month = period.partition("-")
+            if year > f"{today.year:04d}":
+                continue  # a wrongly coded future date is not published
+            split[(year, code[0] if code else month)] += cell.count
+        by_year.append(split)
+    first = min((key[0] for key in by_year[0]), default=f"{today.year:04d}")
     every_year = tuple(f"{number:04d}" for number in range(int(first), today.year + 1))
     codes = (MONTHS, codebook.question("incident_types").codes, codebook.question("land").codes)
     years, hidden, (by_month, by_type, by_land) = protect_linked_tables(
-        every_year, (months, kinds, lands), codes, k
+        every_year, by_year, codes, k
     )
+    versions = {version for table in counted for version in table.codebook_versions}
     return PublicStatistics(
         years=years,
         hidden_years=hidden,
@@ -112,24 +113,13 @@ def count_public_statistics(*, k: int, today: dt.date) -> PublicStatistics:
     )
 
 
-def _fingerprint() -> tuple[Any, ...]:
-    """Changes whenever an incident is added or a case changes (every change is audited)."""
-    return (
-        db.session.scalar(select(func.max(Incident.id))),
-        db.session.scalar(select(func.max(AuditEvent.id))),
-    )
-
-
 def public_statistics(app: Flask, *, today: dt.date) -> PublicStatistics:
-    """The public tables, counted again only when the data (or the day) has changed."""
-    k = int(app.config["STATISTICS_MIN_CELL"])
-    key = (_fingerprint(), today, k)
-    cache: Mapping[str, Any] = app.extensions.get(CACHE_KEY, {})
-    if cache.get("key") == key:
-        return cache["statistics"]  # type: ignore[no-any-return]
-    statistics = count_public_statistics(k=k, today=today)
-    app.extensions[CACHE_KEY] = {"key": key, "statistics": statistics}
-    return statistics
+    """The public tables, counted for this request.
+
+    No cache: the pre-aggregated counts are current in every transaction and shared by every
+    worker and node, and counting the three tables from them reads a few thousand rows.
+    """
+    return count_public_statistics(k=int(app.config["STATISTICS_MIN_CELL"]), today=today)
 
 
 # --- What the page draws ----------------------------------------------------------------------

@@ -10,6 +10,11 @@ period), not the day it was reported.
 Every table is two-dimensional at most (rows, optionally columns) with its totals, and is
 protected by ``disclosure.protect_table`` before anyone sees it: no published number is between
 1 and k-1, and the totals do not give a suppressed number away.
+
+The counts come from the pre-aggregated ``statistics_count`` (``app/research/counts.py``), which
+the database keeps current with every change; ``count_statement`` counts the same from the
+incidents themselves (while the counts are suspended, and to check them). Each cell comes with
+the sum of its incidents' record keys, for the cell-key method; neither is ever shown.
 """
 
 from __future__ import annotations
@@ -17,18 +22,29 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, Select, extract, func, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    extract,
+    func,
+    literal_column,
+    select,
+    text,
+    union_all,
+)
 
 from app.codebook import Codebook, current_codebook
 from app.dates import EARLIEST_DATE, LATEST_DATE, iso_month, next_month
 from app.extensions import db
-from app.models import CaseCode, Incident
+from app.models import CaseCode, Incident, StatisticsCount, StatisticsState
 from app.models.incident import NOT_VERIFIABLE, VERIFIED
+from app.models.statistics import NOT_GIVEN
+from app.research import counts
 from app.research.disclosure import TOTAL, ProtectedTable, protect_table
 
 PERIOD = "period"
@@ -338,10 +354,13 @@ def _period_code(year: int, month: int, granularity: str) -> str:
 
 
 def count_statement(query: StatisticsQuery, dimensions: Sequence[str]) -> Select[Any]:
-    """SELECT the counted incidents of ``query`` grouped by ``dimensions``.
+    """SELECT the counted incidents of ``query`` grouped by ``dimensions``, from the incidents
+    themselves: what the pre-aggregated counts are checked against, and what is read while
+    they are suspended (``app/research/counts.py``).
 
     Each row holds, in order: per dimension its code (the period as year and month), then the
-    codebook version the incidents were coded with, then the count.
+    codebook version the incidents were coded with, then the count and the sum of the
+    incidents' record keys.
     """
     selected: list[Any] = []
     for dimension in dimensions:
@@ -350,7 +369,9 @@ def count_statement(query: StatisticsQuery, dimensions: Sequence[str]) -> Select
         else:
             selected.append(_dimension_column(dimension, query.types))
     selected.append(Incident.coded_codebook_version)
-    statement = select(*selected, func.count()).where(*counted_incidents(query))
+    statement = select(*selected, func.count(), func.sum(Incident.record_key)).where(
+        *counted_incidents(query)
+    )
     if query.types == EVERY_TYPE:
         statement = statement.join(
             CaseCode,
@@ -360,9 +381,256 @@ def count_statement(query: StatisticsQuery, dimensions: Sequence[str]) -> Select
 
 
 def _code_of(dimension: str, value: Any) -> str:
-    if value is None or (dimension == "town" and value == "other"):
+    if value is None or value == NOT_GIVEN or (dimension == "town" and value == "other"):
         return NOT_STATED
     return str(value)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A cell's true count and the sum of its incidents' record keys (under "every coded type"
+    an incident's key once per type it is counted under). Never show either: they are for the
+    disclosure control, and a key sum of a small cell gives its incidents' keys away."""
+
+    count: int
+    key_sum: int
+
+
+@dataclass(frozen=True)
+class CellCounts:
+    """The counted cells of one table, keyed by one code per dimension in the order asked for
+    (periods at the query's granularity, as ``count_cells`` keys them). Empty cells are left
+    out. Never show these before the disclosure control."""
+
+    cells: dict[tuple[str, ...], Cell]
+    codebook_versions: tuple[str, ...]  # the versions the counted incidents were coded with
+    first_month: str | None  # the earliest month counted ("YYYY-MM") if the period is a dimension
+
+
+class _Tally:
+    """Cells summed up as rows arrive (several rows can fall into one period or code)."""
+
+    def __init__(self, with_period: bool) -> None:
+        self.with_period = with_period
+        self.counts: dict[tuple[str, ...], int] = defaultdict(int)
+        self.key_sums: dict[tuple[str, ...], int] = defaultdict(int)
+        self.versions: set[str] = set()
+        self.months: set[str] = set()
+
+    def add(self, key: tuple[str, ...], count: int, key_sum: int, version: str | None,
+            month: str | None) -> None:  # fmt: skip
+        self.counts[key] += count
+        self.key_sums[key] += key_sum
+        if version:
+            self.versions.add(str(version))
+        if month is not None and self.with_period:
+            self.months.add(month)
+
+    def result(self) -> CellCounts:
+        cells = {key: Cell(count, self.key_sums[key]) for key, count in self.counts.items()
+                 if count}  # fmt: skip
+        return CellCounts(cells, tuple(sorted(self.versions)), min(self.months, default=None))
+
+
+# Each dimension's column in ``statistics_count`` (the period is its ``month``).
+COUNT_COLUMNS: Final[Mapping[str, str]] = {
+    TYPE: "incident_type",
+    "land": "land",
+    "town": "town",
+    "place_type": "place_type",
+    "target": "target",
+    "gender": "gender",
+    "age_band": "age_band",
+    "verification": "verification",
+}
+
+
+def _month_number(month: str) -> int:
+    year, number = month.split("-")
+    return int(year) * 100 + int(number)
+
+
+def _count_conditions(query: StatisticsQuery) -> list[ColumnElement[bool]]:
+    """``counted_incidents`` on the counts: the decisions, filters and months asked for."""
+    table = StatisticsCount
+    conditions: list[ColumnElement[bool]] = [
+        table.verification.in_(query.verification),
+        table.count != 0,
+    ]
+    for name, codes in query.filters.items():
+        column = getattr(table, COUNT_COLUMNS[name])
+        known = [code for code in codes if code != NOT_STATED]
+        condition: ColumnElement[bool] = column.in_(known)
+        if NOT_STATED in codes:
+            condition = condition | (column == NOT_GIVEN)
+            if name == "town":
+                condition = condition | (column == "other")
+        conditions.append(condition)
+    if query.first_month:
+        conditions.append(table.month >= _month_number(query.first_month))
+    if query.last_month:
+        conditions.append(table.month <= _month_number(query.last_month))
+    return conditions
+
+
+# A table to count: the query (which incidents, at which granularity) and its dimensions.
+CountedTable = tuple[StatisticsQuery, Sequence[str]]
+
+
+def _period_start(month: Any, granularity: str) -> Any:
+    """The first month (year * 100 + month) of the period that ``month`` falls in."""
+    year = month // 100
+    if granularity == "year":
+        return year * 100 + 1
+    if granularity == "quarter":
+        return year * 100 + (month % 100 - 1) // 3 * 3 + 1
+    return month
+
+
+def _needed(query: StatisticsQuery, dimensions: Sequence[str]) -> set[str]:
+    """The columns of ``statistics_count`` a table groups or filters by, besides the decision
+    (which every grouping has)."""
+    needed = {COUNT_COLUMNS[name] for name in [*dimensions, *query.filters]
+              if name not in (PERIOD, "verification")}  # fmt: skip
+    if PERIOD in dimensions or query.first_month or query.last_month:
+        needed.add(counts.MONTH)
+    return needed
+
+
+def _table_statement(
+    number: int,
+    table: CountedTable,
+    slots: int,
+    groupings: Sequence[counts.Grouping],
+) -> Select[Any] | None:
+    """One table's cells from the smallest grouping that has its dimensions and filters, as
+    (table number, first month of the period or 0, first month counted in it or 0, one code
+    per other dimension padded to ``slots``, codebook version, count, key sum); None when no
+    grouping has them."""
+    query, dimensions = table
+    grouping = counts.grouping_for(
+        _needed(query, dimensions), every_type=query.types == EVERY_TYPE, among=groupings
+    )
+    if grouping is None:
+        return None
+    cells = StatisticsCount
+    codes = [getattr(cells, COUNT_COLUMNS[name]) for name in dimensions if name != PERIOD]
+    padding: list[Any] = [literal_column("''")] * (slots - len(codes))
+    grouped: list[Any] = [*codes, cells.codebook_version]
+    period: Any = literal_column("0")
+    first: Any = literal_column("0")
+    if PERIOD in dimensions:
+        period, first = _period_start(cells.month, query.granularity), func.min(cells.month)
+        grouped.append(period)
+    return (
+        select(literal_column(str(number)), period, first, *codes, *padding,
+               cells.codebook_version, func.sum(cells.count), func.sum(cells.key_sum))
+        .join(StatisticsState, counts.current_state())
+        .where(cells.grouping_id == grouping.id, *_count_conditions(query))
+        .group_by(*grouped)
+    )  # fmt: skip
+
+
+def _month_of_number(month_number: int) -> str:
+    year, month = divmod(int(month_number), 100)
+    return f"{year:04d}-{month:02d}"
+
+
+def _tables_from_counts(tables: Sequence[CountedTable]) -> list[CellCounts] | None:
+    """The tables from the pre-aggregated counts, in one statement (one state of the data on
+    either database); None when they are suspended or no grouping fits."""
+    slots = max(len([name for name in dimensions if name != PERIOD]) for _, dimensions in tables)
+    groupings = counts.groupings()
+    parts = [_table_statement(number, table, slots, groupings)
+             for number, table in enumerate(tables)]  # fmt: skip
+    if any(part is None for part in parts):
+        return None
+    statement = union_all(*(part for part in parts if part is not None))
+    finest = max(len(grouping.dimensions) for grouping in groupings)
+    read = [counts.grouping_for(_needed(query, dimensions), every_type=query.types == EVERY_TYPE,
+                                among=groupings) for query, dimensions in tables]  # fmt: skip
+    small = all(grouping is not None and len(grouping.dimensions) < finest for grouping in read)
+    if small and db.session.get_bind().dialect.name == "postgresql":
+        # At most a few hundred thousand rows: starting parallel workers would take longer
+        # than the reading (for the rest of this transaction: a request that only reads).
+        db.session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
+    rows = db.session.execute(statement).all()
+    if not rows and not counts.counts_are_current():
+        return None
+    if not rows:  # suspended when read, current now: read again, once
+        rows = db.session.execute(statement).all()
+    tallies = [_Tally(PERIOD in dimensions) for _, dimensions in tables]
+    for row in rows:
+        number, period_start, first, *codes = row[: 3 + slots]
+        version, count, key_sum = row[3 + slots :]
+        query, dimensions = tables[int(number)]
+        year, month = divmod(int(period_start), 100)
+        remaining = iter(codes)
+        key = tuple(_period_code(year, month, query.granularity) if name == PERIOD
+                    else _code_of(name, next(remaining)) for name in dimensions)  # fmt: skip
+        seen = _month_of_number(first) if PERIOD in dimensions else None
+        tallies[int(number)].add(key, int(count), int(key_sum), version, seen)
+    return [tally.result() for tally in tallies]
+
+
+def _tables_from_incidents(tables: Sequence[CountedTable]) -> list[CellCounts]:
+    """The tables counted from the incidents: one statement for all tables whose queries
+    differ at most in their granularity (the public page's), else one per query."""
+    tallies = [_Tally(PERIOD in dimensions) for _, dimensions in tables]
+    together: list[tuple[StatisticsQuery, list[int]]] = []
+    for number, (query, _dimensions) in enumerate(tables):
+        monthly = replace(query, granularity="month")
+        group = next((numbers for other, numbers in together if other == monthly), None)
+        if group is None:
+            together.append((monthly, [number]))
+        else:
+            group.append(number)
+    for query, numbers in together:
+        every = list(dict.fromkeys(name for number in numbers for name in tables[number][1]))
+        for found in db.session.execute(count_statement(query, every)):
+            values: list[Any] = list(found)
+            key_sum, count, version = values.pop(), values.pop(), values.pop()
+            codes: dict[str, str] = {}
+            year = month = 0
+            for name in every:
+                if name == PERIOD:
+                    year, month = int(values.pop(0)), int(values.pop(0))
+                else:
+                    codes[name] = _code_of(name, values.pop(0))
+            for number in numbers:
+                granularity, dimensions = tables[number][0].granularity, tables[number][1]
+                key = tuple(_period_code(year, month, granularity) if name == PERIOD
+                            else codes[name] for name in dimensions)  # fmt: skip
+                seen = f"{year:04d}-{month:02d}" if PERIOD in dimensions else None
+                tallies[number].add(key, int(count), int(key_sum or 0), version, seen)
+    return [tally.result() for tally in tallies]
+
+
+def count_tables(
+    tables: Sequence[CountedTable], *, from_incidents: bool = False
+) -> list[CellCounts]:
+    """The counted cells of each (query, dimensions) of ``tables``, read together from one
+    state of the data (the public page's linked tables must agree on their shared totals).
+
+    Read from the pre-aggregated counts (``app/research/counts.py``): a few thousand rows
+    instead of every counted incident. While the counts are suspended, or with
+    ``from_incidents``, the incidents are counted instead; both give the same cells.
+    Margins are not included: a margin's count and key sum are the sums over its cells.
+    """
+    if not tables:
+        return []
+    if not from_incidents:
+        found = _tables_from_counts(tables)
+        if found is not None:
+            return found
+    return _tables_from_incidents(tables)
+
+
+def count_table(
+    query: StatisticsQuery, dimensions: Sequence[str], *, from_incidents: bool = False
+) -> CellCounts:
+    """The counted cells of ``query`` by ``dimensions`` (see ``count_tables``)."""
+    return count_tables([(query, dimensions)], from_incidents=from_incidents)[0]
 
 
 @dataclass(frozen=True)
@@ -372,29 +640,20 @@ class CountedCells:
     counts: dict[tuple[str, str], int]  # keyed (row code, column code or TOTAL)
     codebook_versions: tuple[str, ...]  # the versions the counted incidents were coded with
     first_month: str | None  # the earliest month counted ("YYYY-MM"), None if nothing was
+    # The sums of the record keys, keyed like ``counts``: never shown.
+    key_sums: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
-def count_cells(query: StatisticsQuery) -> CountedCells:
-    """The raw counts of the query's table (see ``CountedCells``)."""
+def count_cells(query: StatisticsQuery, *, from_incidents: bool = False) -> CountedCells:
+    """The raw counts of the query's table (see ``CountedCells`` and ``count_tables``)."""
     dimensions = [query.rows] + ([query.columns] if query.columns else [])
-    counts: dict[tuple[str, str], int] = defaultdict(int)
-    versions: set[str] = set()
-    months: set[str] = set()
-    for found in db.session.execute(count_statement(query, dimensions)):
-        values = list(found)
-        count, version = int(values.pop()), values.pop()
-        key: list[str] = []
-        for dimension in dimensions:
-            if dimension == PERIOD:
-                year, month = int(values.pop(0)), int(values.pop(0))
-                key.append(_period_code(year, month, query.granularity))
-                months.add(f"{year:04d}-{month:02d}")
-            else:
-                key.append(_code_of(dimension, values.pop(0)))
-        counts[(key[0], key[1] if len(key) > 1 else TOTAL)] += count
-        if version:
-            versions.add(str(version))
-    return CountedCells(dict(counts), tuple(sorted(versions)), min(months, default=None))
+    counted = count_table(query, dimensions, from_incidents=from_incidents)
+    counts: dict[tuple[str, str], int] = {}
+    key_sums: dict[tuple[str, str], int] = {}
+    for key, cell in counted.cells.items():
+        position = (key[0], key[1] if len(key) > 1 else TOTAL)
+        counts[position], key_sums[position] = cell.count, cell.key_sum
+    return CountedCells(counts, counted.codebook_versions, counted.first_month, key_sums)
 
 
 def _month_code(day: dt.date) -> str:

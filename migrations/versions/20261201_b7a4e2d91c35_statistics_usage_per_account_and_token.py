@@ -4,7 +4,7 @@ The research area and the statistics API are limited per requester (a staff acco
 token), not per address, with a daily budget that admins see.
 
 Revision ID: b7a4e2d91c35
-Revises: 8c3d1b6e4f20
+Revises: 4b7e2d9a1c35
 Create Date: 2026-12-01 15:00:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "b7a4e2d91c35"
-down_revision = "8c3d1b6e4f20"
+down_revision = "4b7e2d9a1c35"
 branch_labels = None
 depends_on = None
 

@@ -26,6 +26,7 @@ from app.models.incident import (
     VERIFIED,
 )
 from app.research import demo
+from app.research.counts import counts_are_current, statistics_count_differences
 from tests.conftest import AppFactory
 from tests.factories import TODAY
 from tests.integration.test_canary import rows_containing
@@ -200,7 +201,7 @@ def test_one_audit_event_for_the_whole_run() -> None:
 
 
 def _comparable(rows: list[Incident], offset: int) -> list[tuple[Any, ...]]:
-    skip = {"id", "report_id", "duplicate_of"}
+    skip = {"id", "report_id", "duplicate_of", "record_key"}  # record keys come from secrets
     columns = [column.name for column in Incident.__table__.columns if column.name not in skip]
     return [
         (
@@ -238,6 +239,14 @@ def test_the_same_seed_gives_the_same_rows_and_a_second_run_appends(db_app: Flas
         assert _comparable(rows[:300], 0) != _comparable(rows[600:], 600)
         for model in (CaseCode, IncidentCode):
             assert _codes(model, 0, 1, 300) == _codes(model, 300, 301, 600)
+        keys = [item.record_key for item in rows]
+        assert set(keys) <= set(range(256))
+        assert len(set(keys)) > 200  # drawn afresh, not copied by the seed
+        assert [item.record_key for item in rows[:300]] != [item.record_key for item in
+                                                           rows[300:600]]  # fmt: skip
+        # The counts were suspended for the bulk inserts and counted afresh at the end.
+        assert counts_are_current()
+        assert statistics_count_differences() == []
         # The ids the demo gave are behind the database's own counter (PostgreSQL's sequence).
         incident = rows[0]
         columns = [column.name for column in Incident.__table__.columns if column.name != "id"]

@@ -184,15 +184,13 @@ def test_public_tables_publish_every_shared_total(counting: Flask) -> None:
         assert table.value("2026") == 12  # shared totals are always published
 
 
-def test_the_public_tables_are_counted_again_after_a_change(counting: Flask) -> None:
+def test_the_public_tables_are_current_after_every_change(counting: Flask) -> None:
     many(5)
-    first = public_statistics(counting, today=TODAY)
-    assert public_statistics(counting, today=TODAY) is first
-    many(5)
-    db.session.flush()
-    again = public_statistics(counting, today=TODAY)
-    assert again is not first
-    assert again.by_month.value(TOTAL) == 10
+    assert public_statistics(counting, today=TODAY).by_month.value(TOTAL) == 5
+    (moved,) = many(5)[:1]
+    assert public_statistics(counting, today=TODAY).by_month.value(TOTAL) == 10
+    moved.duplicate_of = moved.id - 1  # no one's cache to drop: the counts follow the row
+    assert public_statistics(counting, today=TODAY).by_month.value(TOTAL) == 9
 
 
 def test_a_year_too_small_to_publish_is_left_out_of_every_public_table(counting: Flask) -> None:

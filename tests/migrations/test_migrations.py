@@ -7,9 +7,11 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import Flask
-from sqlalchemy import inspect, text
+from sqlalchemy import func, inspect, select, text, update
 
 from app.extensions import db
+from app.models import Incident, StatisticsCount
+from app.research.counts import counts_are_current, statistics_count_differences
 from tests.conftest import AppFactory
 
 
@@ -169,5 +171,82 @@ def test_status_sessions_are_removed_both_ways_when_their_sealing_changes(
         assert columns == {"id", "report_id", "sealed_mailbox_key", "expires_at"}
         with db.engine.connect() as connection:  # the reports themselves are untouched
             assert connection.execute(text("SELECT id FROM report")).scalars().all() == [7]
+        flask_migrate.downgrade(revision="base")
+        db.engine.dispose()
+
+
+def test_record_keys_and_counts_are_filled_for_existing_incidents(
+    make_app: AppFactory, database_url: str
+) -> None:
+    """4b7e2d9a1c35 gives every incident a random key and counts the existing ones."""
+    app: Flask = make_app(DATABASE_URL=database_url)
+    columns = (
+        "id, state, codebook_version, source, reported_on, role, date_kind, date_from, date_to,"
+        " land, place_type, online, most_severe_type, target, consent_publication,"
+        " verification, duplicate_of, coded_on, coded_codebook_version, coded_most_severe_type,"
+        " coded_land, coded_place_type, coded_target, gender"
+    )
+    decisions = ["verified", "not_verifiable", "out_of_scope", None]
+    with app.app_context():
+        flask_migrate.upgrade(revision="8c3d1b6e4f20")
+        with db.engine.begin() as connection:
+            for number in range(1, 81):
+                coded = number % 5 != 0
+                connection.execute(
+                    text(
+                        f"INSERT INTO incident ({columns}) VALUES (:id, 'closed', '2026.2',"  # noqa: S608
+                        " 'form', '2026-01-01', 'affected', 'exact', :day, :day, 'be', 'street',"
+                        " false, 'threat', 'person', false, :decision, :duplicate_of, :coded_on,"
+                        " :version, :type, :land, 'street', 'person', :gender)"
+                    ),
+                    {"id": number, "day": f"2025-{number % 12 + 1:02d}-03",
+                     "decision": decisions[number % 4],
+                     "duplicate_of": 1 if number % 7 == 0 else None,
+                     "coded_on": "2026-01-02" if coded else None,
+                     "version": "2026.2" if coded else None,
+                     "type": ("assault", "threat")[number % 2] if coded else None,
+                     "land": ("be", "nw", "sn")[number % 3] if coded else None,
+                     "gender": ("woman", None)[number % 2]},
+                )  # fmt: skip
+                for code in ("threat", "assault", "verbal_abuse")[: number % 3 + 1]:
+                    connection.execute(
+                        text(
+                            "INSERT INTO case_code (incident_id, question, code)"
+                            " VALUES (:id, 'incident_types', :code)"
+                        ),
+                        {"id": number, "code": code},
+                    )
+        flask_migrate.upgrade(revision="4b7e2d9a1c35")
+        keys = db.session.scalars(select(Incident.record_key).order_by(Incident.id)).all()
+        assert len(keys) == 80
+        assert set(keys) <= set(range(256))
+        assert len(set(keys)) > 30  # from secrets, one by one
+        assert counts_are_current()
+        assert statistics_count_differences() == []
+        counted = db.session.scalar(
+            select(func.sum(StatisticsCount.count)).where(StatisticsCount.grouping_id == 1)
+        )
+        assert counted == 27  # coded, verified or not verifiable, no one's duplicate
+        # From here on the triggers keep the counts current.
+        db.session.execute(update(Incident).where(Incident.id == 2).values(coded_land="hb"))
+        db.session.commit()
+        assert statistics_count_differences() == []
+        db.session.remove()
+        flask_migrate.downgrade(revision="8c3d1b6e4f20")
+        columns_left = {column["name"] for column in inspect(db.engine).get_columns("incident")}
+        assert "record_key" not in columns_left
+        assert "statistics_count" not in table_names()
+        with db.engine.connect() as connection:
+            assert connection.execute(text("SELECT COUNT(*) FROM case_code")).scalar_one() == 161
+            # The incident changed after the upgrade is still there, changes and all.
+            assert (
+                connection.execute(
+                    text("SELECT coded_land FROM incident WHERE id = 2")
+                ).scalar_one()
+                == "hb"
+            )
+        flask_migrate.upgrade()
+        assert statistics_count_differences() == []
+        db.session.remove()
         flask_migrate.downgrade(revision="base")
         db.engine.dispose()
