@@ -13,6 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from app.config import check_config, config_class_for
 from app.reporter_logs import init_reporter_logs
 from app.requests import InMemoryUploadsRequest
+from app.research.disclosure import statistics_perturbation
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -45,6 +46,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(overrides)
     app.config["ENV_NAME"] = env_name
     check_config(app.config)
+    statistics_perturbation(app)  # a perturbation setting out of range stops the start here
     _configure_database(app)
     hops = int(app.config["PROXY_HOPS"])
     if hops:

@@ -80,8 +80,13 @@ class BaseConfig:
     # Days after a case is closed until its personal data (sealed fields, images, messages and
     # the report's keys) is destroyed by `flask retention purge`; the coded incident stays.
     RETENTION_DAYS = 180
-    # Statistics: no published number is between 1 and this minus one (README, "Methodology").
+    # Statistics (README, "Methodology"): every published number is perturbed by the cell-key
+    # method; none is between 1 and STATISTICS_MIN_CELL - 1, a number of at least
+    # STATISTICS_MIN_CELL + STATISTICS_MAX_DEVIATION moves by at most that deviation, and the
+    # noise has this variance. Changing them changes published numbers: choose them once.
     STATISTICS_MIN_CELL = 5
+    STATISTICS_MAX_DEVIATION = 2
+    STATISTICS_NOISE_VARIANCE = 1.0
     # Tables each staff account or API token may have counted (research area and API together):
     # enough for real work, too few for the thousands of overlapping tables an attack needs.
     STATISTICS_TABLES_PER_HOUR = 60

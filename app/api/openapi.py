@@ -276,18 +276,17 @@ def statistics_table_schema() -> dict[str, Any]:
                 "type": "array",
                 "items": {
                     "type": "object",
-                    "required": ["row", "row_label", "count", "suppressed"],
+                    "required": ["row", "row_label", "count"],
                     "properties": {
                         "row": {"type": "string"},
                         "row_label": {"type": "string"},
                         "column": {"type": "string"},
                         "column_label": {"type": "string"},
                         "count": {
-                            "type": ["integer", "null"],
+                            "type": "integer",
                             "minimum": 0,
-                            "description": "null: withheld (see `suppressed`).",
+                            "description": "Perturbed by the cell-key method; never 1..k-1.",
                         },  # fmt: skip
-                        "suppressed": {"enum": ["primary", "complementary", None]},
                     },
                     "additionalProperties": False,
                 },
@@ -370,9 +369,12 @@ def build_openapi(codebook: Codebook) -> dict[str, Any]:
                     "summary": "One protected table of verified incidents",
                     "description": (
                         "Counts moderator-verified, coded incidents (duplicates once) by up to "
-                        "two dimensions, with totals. Counts from 1 to k-1 are withheld (null), "
-                        "and so are the counts that would let anyone work them out. Every call "
-                        "is recorded in the audit log with its parameters."
+                        "two dimensions, with totals. Every count, totals included, is perturbed "
+                        "by the cell-key method (the same incidents give the same number on "
+                        "every path; no count is 1..k-1; totals need not add up; see the "
+                        "README's Methodology). `from`/`to` start and end whole periods. Each "
+                        "token may count a limited number of tables per hour and per day (429 "
+                        "beyond). Every call is recorded in the audit log with its parameters."
                     ),
                     "security": [{"partnerToken": []}],
                     "parameters": statistics_parameters(codebook),
@@ -401,7 +403,9 @@ def build_openapi(codebook: Codebook) -> dict[str, Any]:
                                 }
                             },
                         },
-                        "429": _error_response("Too many requests from this address; try later."),
+                        "429": _error_response(
+                            "This token's tables of the hour or the day are used up; try later."
+                        ),
                         "500": _error_response("An unexpected failure."),
                     },
                 }

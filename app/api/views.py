@@ -187,9 +187,7 @@ def get_statistics() -> Response:
         except InvalidStatisticsQuery as error:
             raise _bad_request(error.message, parameter=error.parameter) from None
         _charge_table(token_requester(token.id))
-        table = build_table(
-            query, k=current_app.config["STATISTICS_MIN_CELL"], today=today, lang=language
-        )
+        table = build_table(query, today=today, lang=language)
         record_export(table, file_format, actor_id=None, token_id=token.id)
         return export_response(table, file_format)
 

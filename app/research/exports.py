@@ -1,8 +1,8 @@
 """Protected tables as CSV and JSON files, and the audit event every export writes.
 
 Both formats carry the same facts in every result: the codebook versions, the verification
-statuses counted, k, and for each cell its number or why it is withheld. CSV is long format (one
-line per cell, totals included) so it loads into any tool without reshaping.
+statuses counted, k, and each cell's published (perturbed) number. CSV is long format (one line
+per cell, totals included) so it loads into any tool without reshaping.
 """
 
 from __future__ import annotations
@@ -42,10 +42,7 @@ def table_lines(table: StatisticsTable) -> Iterator[dict[str, Any]]:
             line: dict[str, Any] = {"row": row_code, "row_label": row_label}
             if table.query.columns:
                 line |= {"column": column_code, "column_label": column_label}
-            line |= {
-                "count": table.protected.values[key],
-                "suppressed": table.protected.suppressed.get(key),
-            }
+            line["count"] = table.protected.values[key]
             yield line
 
 
@@ -55,7 +52,7 @@ def table_as_csv(table: StatisticsTable) -> str:
     header = [query.rows, f"{query.rows}_label"]
     if query.columns:
         header += [query.columns, f"{query.columns}_label"]
-    header += ["count", "suppressed", "k", "verification", "types", "codebook_versions"]
+    header += ["count", "k", "verification", "types", "codebook_versions"]
     common = [
         str(table.k),
         " ".join(query.verification),
@@ -69,8 +66,7 @@ def table_as_csv(table: StatisticsTable) -> str:
         cells = [line["row"], line["row_label"]]
         if query.columns:
             cells += [line["column"], line["column_label"]]
-        count = line["count"]
-        cells += ["" if count is None else str(count), line["suppressed"] or "", *common]
+        cells += [str(line["count"]), *common]
         writer.writerow([neutralise_formula(cell) for cell in cells])
     return buffer.getvalue()
 

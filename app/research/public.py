@@ -1,11 +1,10 @@
-"""The public statistics: a fixed set of tables, protected together, counted for each view.
+"""The public statistics: a fixed set of tables, counted for each view.
 
-Three tables share the yearly totals: year × month, year × most severe type, year × Land. Linked
-tables can give away together what each hides on its own (a total withheld in one table could
-be the sum of published cells in another). So the shared numbers — each year's total and the
-grand total — are never withheld here: a year whose total is below k, or that any table would
-have to withhold, is left out of all three tables (and of the grand total) instead. What remains
-shares only published numbers, and each table's own protection is then enough.
+Three tables by year: year × month, year × most severe type, year × Land, each protected by the
+same ``protect_table`` as the research area and the API. A cell here and the same incidents
+asked for there are the same published number: the page's year × month cell is the API's
+month, its year totals the API's years (cells and totals alike are perturbed by their own
+incidents' record keys, so the three tables' year totals agree with each other too).
 Only verified incidents count here.
 """
 
@@ -13,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -21,7 +19,14 @@ from flask import Flask
 
 from app.codebook import current_codebook
 from app.research.charts import Bar
-from app.research.disclosure import TOTAL, ProtectedTable, protect_table
+from app.research.disclosure import (
+    TOTAL,
+    Cell,
+    ProtectedTable,
+    protect_table,
+    statistics_perturbation,
+)
+from app.research.perturbation import PerturbationTable
 from app.research.statistics import PERIOD, TYPE, StatisticsQuery, count_tables
 
 MONTHS: Final = tuple(f"{number:02d}" for number in range(1, 13))
@@ -31,8 +36,7 @@ MONTHS: Final = tuple(f"{number:02d}" for number in range(1, 13))
 class PublicStatistics:
     """The protected tables of the public page (codes only; labels are the template's job)."""
 
-    years: tuple[str, ...]  # the years shown, each with its published total
-    hidden_years: tuple[str, ...]  # too few incidents to show (see the module docstring)
+    years: tuple[str, ...]  # from the first year with a counted incident to this one
     by_month: ProtectedTable  # years × months "01".."12"
     by_type: ProtectedTable  # years × most severe type
     by_land: ProtectedTable  # years × Land
@@ -44,37 +48,8 @@ class PublicStatistics:
         return self.by_month.k
 
 
-def protect_linked_tables(
-    every_year: tuple[str, ...],
-    tables: Sequence[Mapping[tuple[str, str], int]],
-    columns: Sequence[Sequence[str]],
-    k: int,
-) -> tuple[tuple[str, ...], tuple[str, ...], list[ProtectedTable]]:
-    """Protect tables that share their rows (years) and row totals; see the module docstring.
-
-    Returns:
-        The years shown, the years left out, and the protected tables (shown years only).
-    """
-    year_totals: dict[str, int] = defaultdict(int)
-    for (row, _column), count in tables[0].items():
-        year_totals[row] += count
-    # Small years first: protecting them inside the tables would drag other years' totals in.
-    hidden = {year for year in every_year if 0 < year_totals[year] < k}
-    while True:
-        years = tuple(year for year in every_year if year not in hidden)
-        protected = [
-            protect_table({key: n for key, n in counts.items() if key[0] in years}, years,
-                          table_columns, k)
-            for counts, table_columns in zip(tables, columns, strict=True)
-        ]  # fmt: skip
-        withheld = {year for year in years for table in protected if table.value(year) is None}
-        if not withheld:
-            return years, tuple(sorted(hidden)), protected
-        hidden |= withheld
-
-
 def count_public_statistics(
-    *, k: int, today: dt.date, from_incidents: bool = False
+    perturbation: PerturbationTable, *, today: dt.date, from_incidents: bool = False
 ) -> PublicStatistics:
     """Count and protect the public tables (read from the pre-aggregated counts in one
     statement, a few thousand rows; ``from_incidents``: counted from the incidents instead)."""
@@ -86,25 +61,26 @@ def count_public_statistics(
         [(monthly, [PERIOD]), (yearly, [PERIOD, TYPE]), (yearly, [PERIOD, "land"])],
         from_incidents=from_incidents,
     )
-    by_year: list[dict[tuple[str, str], int]] = []
+    by_year: list[dict[tuple[str, str], Cell]] = []
     for table in counted:
-        split: dict[tuple[str, str], int] = defaultdict(int)
+        split: dict[tuple[str, str], Cell] = defaultdict(lambda: Cell(0, 0))
         for (period, *code), cell in table.cells.items():
             year, _, month = period.partition("-")
             if year > f"{today.year:04d}":
                 continue  # a wrongly coded future date is not published
-            split[(year, code[0] if code else month)] += cell.count
+            key = (year, code[0] if code else month)
+            split[key] = Cell(split[key].count + cell.count, split[key].key_sum + cell.key_sum)
         by_year.append(split)
     first = min((key[0] for key in by_year[0]), default=f"{today.year:04d}")
-    every_year = tuple(f"{number:04d}" for number in range(int(first), today.year + 1))
+    years = tuple(f"{number:04d}" for number in range(int(first), today.year + 1))
     codes = (MONTHS, codebook.question("incident_types").codes, codebook.question("land").codes)
-    years, hidden, (by_month, by_type, by_land) = protect_linked_tables(
-        every_year, by_year, codes, k
+    by_month, by_type, by_land = (
+        protect_table(cells, years, columns, perturbation)
+        for cells, columns in zip(by_year, codes, strict=True)
     )
     versions = {version for table in counted for version in table.codebook_versions}
     return PublicStatistics(
         years=years,
-        hidden_years=hidden,
         by_month=by_month,
         by_type=by_type,
         by_land=by_land,
@@ -119,7 +95,7 @@ def public_statistics(app: Flask, *, today: dt.date) -> PublicStatistics:
     No cache: the pre-aggregated counts are current in every transaction and shared by every
     worker and node, and counting the three tables from them reads a few thousand rows.
     """
-    return count_public_statistics(k=int(app.config["STATISTICS_MIN_CELL"]), today=today)
+    return count_public_statistics(statistics_perturbation(app), today=today)
 
 
 # --- What the page draws ----------------------------------------------------------------------
@@ -136,7 +112,7 @@ class PublicPage:
     yearly: list[Bar]
     monthly: list[Bar]  # the last RECENT_MONTHS months up to this one
     by_type: list[Bar]
-    by_land: dict[str, int | None]
+    by_land: dict[str, int]
     land_labels: dict[str, str]
 
     @property

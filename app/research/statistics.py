@@ -8,8 +8,8 @@ do not assess. The period is the month in which the incident happened (its first
 period), not the day it was reported.
 
 Every table is two-dimensional at most (rows, optionally columns) with its totals, and is
-protected by ``disclosure.protect_table`` before anyone sees it: no published number is between
-1 and k-1, and the totals do not give a suppressed number away.
+protected by ``disclosure.protect_table`` before anyone sees it: every cell and total is
+perturbed by the cell-key method, and no published number is between 1 and k-1.
 
 The counts come from the pre-aggregated ``statistics_count`` (``app/research/counts.py``), which
 the database keeps current with every change; ``count_statement`` counts the same from the
@@ -45,7 +45,14 @@ from app.models import CaseCode, Incident, StatisticsCount, StatisticsState
 from app.models.incident import NOT_VERIFIABLE, VERIFIED
 from app.models.statistics import NOT_GIVEN
 from app.research import counts
-from app.research.disclosure import TOTAL, ProtectedTable, protect_table
+from app.research.disclosure import (
+    TOTAL,
+    Cell,
+    ProtectedTable,
+    protect_table,
+    statistics_perturbation,
+)
+from app.research.perturbation import PerturbationTable
 
 PERIOD = "period"
 TYPE = "type"
@@ -144,7 +151,7 @@ class StatisticsTable:
     def k(self) -> int:
         return self.protected.k
 
-    def value(self, row: str, column: str = TOTAL) -> int | None:
+    def value(self, row: str, column: str = TOTAL) -> int:
         return self.protected.value(row, column)
 
 
@@ -384,16 +391,6 @@ def _code_of(dimension: str, value: Any) -> str:
     if value is None or value == NOT_GIVEN or (dimension == "town" and value == "other"):
         return NOT_STATED
     return str(value)
-
-
-@dataclass(frozen=True)
-class Cell:
-    """A cell's true count and the sum of its incidents' record keys (under "every coded type"
-    an incident's key once per type it is counted under). Never show either: they are for the
-    disclosure control, and a key sum of a small cell gives its incidents' keys away."""
-
-    count: int
-    key_sum: int
 
 
 @dataclass(frozen=True)
@@ -643,6 +640,11 @@ class CountedCells:
     # The sums of the record keys, keyed like ``counts``: never shown.
     key_sums: dict[tuple[str, str], int] = field(default_factory=dict)
 
+    @property
+    def cells(self) -> dict[tuple[str, str], Cell]:
+        """Each counted cell's count and key sum, keyed like ``counts``."""
+        return {key: Cell(count, self.key_sums[key]) for key, count in self.counts.items()}
+
 
 def count_cells(query: StatisticsQuery, *, from_incidents: bool = False) -> CountedCells:
     """The raw counts of the query's table (see ``CountedCells`` and ``count_tables``)."""
@@ -699,9 +701,16 @@ def _categories(
 
 
 def build_table(
-    query: StatisticsQuery, *, k: int, today: dt.date, lang: str = "de"
+    query: StatisticsQuery,
+    *,
+    today: dt.date,
+    lang: str = "de",
+    perturbation: PerturbationTable | None = None,
 ) -> StatisticsTable:
-    """Count and protect the table ``query`` asks for. Only the result may be shown."""
+    """Count and protect the table ``query`` asks for. Only the result may be shown.
+
+    ``perturbation``: the configured one (``statistics_perturbation``) unless given.
+    """
     codebook = current_codebook()
     counted = count_cells(query)
 
@@ -714,13 +723,13 @@ def build_table(
     columns = codes(query.columns) if query.columns else ()
     # Counts outside the listed categories cannot happen for codes (the codebook lists them
     # all) but can for periods in the future; they are dropped rather than published.
-    kept = {key: n for key, n in counted.counts.items()
+    kept = {key: cell for key, cell in counted.cells.items()
             if key[0] in rows and (key[1] in columns if columns else key[1] == TOTAL)}  # fmt: skip
     return StatisticsTable(
         query=query,
         rows=_categories(query.rows, rows, codebook, lang),
         columns=_categories(query.columns, columns, codebook, lang) if query.columns else (),
-        protected=protect_table(kept, rows, columns, k),
+        protected=protect_table(kept, rows, columns, perturbation or statistics_perturbation()),
         codebook_versions=counted.codebook_versions,
         made_on=today,
     )

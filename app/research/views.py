@@ -1,7 +1,7 @@
 """The researchers' area: build a protected table, read it, download it as CSV or JSON.
 
 Open to every staff role (researchers above all); the moderation gate denies everyone else.
-Nothing here shows a single incident: every number has gone through ``protect_table``.
+Nothing here shows a single incident: every number has gone through ``protect_table`` (perturbed).
 """
 
 from __future__ import annotations
@@ -52,9 +52,7 @@ def _table(args: dict[str, str]) -> StatisticsTable:
     query = parse_query(args)
     limits = Limits.from_config(current_app.config)
     charge_table(user_requester(g.staff.id), limits, now=dt.datetime.now(dt.UTC))
-    return build_table(
-        query, k=current_app.config["STATISTICS_MIN_CELL"], today=dt.date.today(), lang=g.lang
-    )
+    return build_table(query, today=dt.date.today(), lang=g.lang)
 
 
 def budget_message(spent: BudgetSpent) -> str:
