@@ -85,7 +85,7 @@ class BaseConfig:
     # STATISTICS_MIN_CELL + STATISTICS_MAX_DEVIATION moves by at most that deviation, and the
     # noise has this variance. Changing them changes published numbers: choose them once.
     STATISTICS_MIN_CELL = 5
-    STATISTICS_MAX_DEVIATION = 2
+    STATISTICS_MAX_DEVIATION = 3
     STATISTICS_NOISE_VARIANCE = 1.0
     # Tables each staff account or API token may have counted (research area and API together):
     # enough for real work, too few for the thousands of overlapping tables an attack needs.

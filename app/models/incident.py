@@ -10,12 +10,12 @@ import secrets
 from typing import TYPE_CHECKING
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
     ForeignKey,
     Index,
-    SmallInteger,
     String,
     UniqueConstraint,
 )
@@ -33,7 +33,9 @@ NOT_VERIFIABLE = "not_verifiable"
 OUT_OF_SCOPE = "out_of_scope"
 CLOSED = "closed"
 STATES = (RECEIVED, IN_REVIEW, VERIFIED, NOT_VERIFIABLE, OUT_OF_SCOPE, CLOSED)
-RECORD_KEYS = 256  # record keys are 0..255, as in the ONS's cell-key method
+# Record keys are 0..2**32-1: the cell key is a hash of their sum (app/research/perturbation.py),
+# and a million keys still sum within a 64-bit integer on both databases.
+RECORD_KEYS = 2**32
 
 
 def new_record_key() -> int:
@@ -112,7 +114,7 @@ class Incident(Base):
     # the sum of its incidents' keys, so the same incidents always get the same value. Set on
     # insert (for Core bulk inserts too), refused by the database when changed, never shown,
     # exported or audited: with the keys, the perturbation could be undone.
-    record_key: Mapped[int] = mapped_column(SmallInteger, default=new_record_key)
+    record_key: Mapped[int] = mapped_column(BigInteger, default=new_record_key)
 
     codes: Mapped[list[IncidentCode]] = relationship(
         back_populates="incident", cascade="all, delete-orphan", passive_deletes=True

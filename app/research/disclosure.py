@@ -96,7 +96,7 @@ def protect_table(
     """The table of ``cells`` with its margins, every value perturbed by its own cell key.
 
     Guarantees:
-        - Each published value is ``perturbation.publish(count, key_sum)`` of the incidents it
+        - Each published value is ``perturbation.publish_cell(count, key_sum)`` of the incidents it
           counts, and of nothing else: not of the table's shape, the order of ``cells`` or the
           other cells. A true 0 is published as 0.
         - No published value is in 1..k-1 (k: the table's smallest published positive value).
@@ -141,7 +141,7 @@ def protect_table(
         columns=column_names,
         k=perturbation.smallest_published,
         values=MappingProxyType(
-            {key: perturbation.publish(true[key].count, true[key].key_sum) for key in order}
+            {key: perturbation.publish_cell(true[key].count, true[key].key_sum) for key in order}
         ),
     )
 

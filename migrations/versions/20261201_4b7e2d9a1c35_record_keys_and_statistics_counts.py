@@ -1,6 +1,6 @@
 """record keys and pre-aggregated statistics counts, kept current by the database itself
 
-Every incident gets a permanent random record key (0..255, the cell-key method's convention);
+Every incident gets a permanent random record key (0..2**32-1; the cell key is a hash of a sum);
 existing rows get one from Python's ``secrets``. The database keeps, in ``statistics_count``, the
 number of counted incidents and the sum of their record keys for each cell of each grouping in
 ``statistics_grouping`` (a set of dimensions, under the most severe type or every coded type).
@@ -99,6 +99,8 @@ COUNTED_COLUMNS = ("date_from", "verification", "duplicate_of", "coded_on",
                    "record_key")  # fmt: skip
 ADVISORY_LOCK = 7240131  # any constant; the same in rebuild_statistics_counts()
 KEY_BATCH = 5000
+# Record keys are 0..2**32-1 (app/models/incident.py; a copy: migrations never import models).
+RECORD_KEYS = 2**32
 
 
 def _month(row: str, dialect: str) -> str:
@@ -288,7 +290,7 @@ def _fill_record_keys() -> None:
     update = sa.text("UPDATE incident SET record_key = :key WHERE id = :id")
     for start in range(0, len(ids), KEY_BATCH):
         batch = ids[start : start + KEY_BATCH]
-        connection.execute(update, [{"id": id_, "key": secrets.randbelow(256)} for id_ in batch])
+        connection.execute(update, [{"id": id_, "key": secrets.randbelow(RECORD_KEYS)} for id_ in batch])
 
 
 def _fill_counts(dialect: str) -> None:
@@ -310,16 +312,19 @@ def upgrade() -> None:
         # SQLite adds a NOT NULL column only with a default; the keys replace it at once, and
         # the application always writes its own (``Incident.record_key``'s default).
         op.execute(
-            "ALTER TABLE incident ADD COLUMN record_key SMALLINT NOT NULL DEFAULT 0"
-            " CONSTRAINT ck_incident_record_key_range CHECK (record_key BETWEEN 0 AND 255)"
+            "ALTER TABLE incident ADD COLUMN record_key BIGINT NOT NULL DEFAULT 0"
+            " CONSTRAINT ck_incident_record_key_range"
+            f" CHECK (record_key BETWEEN 0 AND {RECORD_KEYS - 1})"
         )
         _fill_record_keys()
     else:
-        op.add_column("incident", sa.Column("record_key", sa.SmallInteger(), nullable=True))
+        op.add_column("incident", sa.Column("record_key", sa.BigInteger(), nullable=True))
         _fill_record_keys()
         op.alter_column("incident", "record_key", nullable=False)
         op.create_check_constraint(
-            op.f("ck_incident_record_key_range"), "incident", "record_key BETWEEN 0 AND 255"
+            op.f("ck_incident_record_key_range"),
+            "incident",
+            f"record_key BETWEEN 0 AND {RECORD_KEYS - 1}",
         )
     op.create_table(
         "statistics_grouping",

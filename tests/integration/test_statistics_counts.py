@@ -19,7 +19,7 @@ from app.crypto import keyring
 from app.extensions import db
 from app.intake.services import code_incident
 from app.models import CaseCode, Incident, StatisticsCount, User
-from app.models.incident import CLOSED, NOT_VERIFIABLE, OUT_OF_SCOPE, VERIFIED
+from app.models.incident import CLOSED, NOT_VERIFIABLE, OUT_OF_SCOPE, RECORD_KEYS, VERIFIED
 from app.models.user import MODERATOR
 from app.moderation import cases
 from app.research import demo
@@ -280,10 +280,11 @@ def test_a_record_key_is_set_once_and_never_changes(db_app: Flask, moderator_id:
         incidents = [new_case(seeded(number)) for number in range(40)]
         db.session.commit()
         keys = [incident.record_key for incident in incidents]
-        assert set(keys) <= set(range(256))
-        assert len(set(keys)) > 20  # drawn at random, not a constant
+        assert all(0 <= key < RECORD_KEYS for key in keys)
+        assert len(set(keys)) == 40  # drawn at random from 2**32, not a constant
+        assert max(keys) >= 2**16  # not the ONS's 0..255
         first = incidents[0]
-        first.record_key = (first.record_key + 1) % 256
+        first.record_key = (first.record_key + 1) % RECORD_KEYS
         with pytest.raises(DBAPIError, match="record_key is permanent"):
             db.session.flush()
         db.session.rollback()
@@ -293,7 +294,7 @@ def test_a_record_key_is_set_once_and_never_changes(db_app: Flask, moderator_id:
         assert [incident.record_key for incident in incidents] == keys
         out_of_range = code_incident(sample_answers(), current_codebook(), today=TODAY,
                                      source="form")  # fmt: skip
-        out_of_range.record_key = 256
+        out_of_range.record_key = RECORD_KEYS
         db.session.add(out_of_range)
         with pytest.raises(DBAPIError, match="(?i)check"):
             db.session.flush()
