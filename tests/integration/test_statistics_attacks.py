@@ -323,5 +323,4 @@ def test_a_single_table_with_its_margins(population: Population) -> None:
             if 0 < truth.get(key, 0) < 5:
                 name = f"{parameters} {key}"
                 targets[name], real[name] = candidates, truth[key]
-    print({n: (real[n], list(members(c))) for n, c in targets.items() if "verification" in n})
     check(population, targets, real)
