@@ -7,9 +7,12 @@ and its shapes are not read out one by one. Numbers are plain digits ("12345"), 
 The markup must pass the site's Content-Security-Policy (``style-src 'self'``, see
 app/security.py): no ``style`` attribute and no ``<style>`` element, only presentation
 attributes (fill, font-size, ...) and the ``chart`` classes in static/css/site.css. Nothing
-refers outside the document (no ``xmlns``, ``href``, images or scripts); the only reference is
-the hatch pattern of the tile grid, ``url(#<chart_id>-hatch)``. Every text from the caller is
-escaped, and the output is well-formed XML on its own, so tests can parse it.
+refers to anything, inside the document or out (no ``xmlns``, ``href``, ``url(...)``, images or
+scripts). Every text from the caller is escaped, and the output is well-formed XML on its own,
+so tests can parse it.
+
+Every bar, column and tile has a count (an ``int``, 0 or more) and shows it. A 0 is a bar of
+no length, drawn as nothing, with its value "0" beside it.
 
 There are no font metrics on the server: text widths are estimated generously at
 ``CHAR_WIDTH`` per character, which leaves some air but keeps labels from overlapping.
@@ -28,9 +31,9 @@ from markupsafe import Markup, escape
 # Colours from the site's palette (static/css/site.css). Text colours reach 4.5:1 on their
 # background, bar and tile colours 3:1 on white; tests/unit/test_charts.py checks the pairs.
 INK = "#1b1b1f"
-MUTED = "#4a4a55"  # suppressed values, axis lines, tile edges: 8.7:1 on white
+MUTED = "#4a4a55"  # axis lines and tile edges: 8.7:1 on white
 PAPER = "#ffffff"
-GRID = "#cfcac0"  # grid lines and hatching, only decoration; INK on it still has 10:1
+GRID = "#cfcac0"  # grid lines, only decoration
 BAR = "#0b5d5b"  # the site's accent, 7.7:1 on white
 # Tile shades, light to dark: the first is for 0, the other four for ranges of counts.
 # Each comes with the text colour that is readable on it.
@@ -90,7 +93,6 @@ LANDER_TILES: Mapping[str, tuple[int, int]] = MappingProxyType(
 )
 TILE_SIZE = 72
 TILE_GAP = 6
-TILE_TEXT_CHARS = int((TILE_SIZE - 6) // CHAR_WIDTH)
 # Tile shading uses at most this many ranges of counts above 0 (the four darker SHADES).
 MAX_SHADE_RANGES = len(SHADES) - 1
 
@@ -102,22 +104,19 @@ class Bar:
     Attributes:
         key: the category code, e.g. "verbal_abuse", "2025", "2025-03" or "by".
         label: the label shown to people, already translated.
-        value: the count, or None when it is suppressed (too few to publish).
+        value: the published count, 0 or more.
     """
 
     key: str
     label: str
-    value: int | None
+    value: int
 
 
-def bar_chart(
-    bars: Sequence[Bar], *, chart_id: str, title: str, description: str, suppressed_label: str
-) -> Markup:
+def bar_chart(bars: Sequence[Bar], *, chart_id: str, title: str, description: str) -> Markup:
     """Horizontal bars, one per category in the given order: label, bar, value at its end.
 
-    A suppressed category has no bar; ``suppressed_label`` stands where its value would.
-    Labels wrap onto two lines and are cut with "…" beyond that; each bar's ``<title>``
-    keeps the whole label.
+    A category counted 0 has no bar, only its value "0" at the axis. Labels wrap onto two
+    lines and are cut with "…" beyond that; each bar's ``<title>`` keeps the whole label.
 
     Args:
         bars: the categories, top to bottom.
@@ -125,7 +124,6 @@ def bar_chart(
             and description are made from it.
         title: the chart's accessible name.
         description: what the chart shows, read after the title.
-        suppressed_label: the text for a suppressed value, e.g. "< 5".
 
     Returns:
         The ``<svg>`` element, safe to put into a template.
@@ -142,7 +140,7 @@ def bar_chart(
     label_right = 4 + longest_label * CHAR_WIDTH
     origin = label_right + 8
     top_value, ticks = _axis(_largest(bars))
-    value_chars = max([len(suppressed_label), len(str(top_value)), *(_widths(bars))])
+    value_chars = max([len(str(top_value)), *(_widths(bars))])
     plot_right = WIDTH - value_chars * CHAR_WIDTH - 10
     plot_width = plot_right - origin
     lines_per_row = max((len(lines) for lines in labels), default=1)
@@ -161,33 +159,29 @@ def bar_chart(
     for index, (bar, lines) in enumerate(zip(bars, labels, strict=True)):
         row_top = top + index * row_height
         middle = row_top + row_height / 2
-        shown = _value_text(bar.value, suppressed_label)
+        shown = str(bar.value)
         parts.append(f'<g class="chart-bar" data-key="{_escape(bar.key)}">')
         parts.append(f"<title>{_escape(bar.label)}: {_escape(shown)}</title>")
         parts.append(_label(lines, label_right, middle))
         end = origin
-        if bar.value:  # neither suppressed nor 0: 0 is a bar of no length, drawn as nothing
+        if bar.value:  # 0 is a bar of no length, drawn as nothing
             end = origin + plot_width * bar.value / top_value
             parts.append(_rect(origin, middle - bar_height / 2, end - origin, bar_height, BAR))
-        colour = MUTED if bar.value is None else INK
-        parts.append(_text(shown, end + 6, _baseline(middle), fill=colour))
+        parts.append(_text(shown, end + 6, _baseline(middle)))
         parts.append("</g>")
     # The axis line goes over the bars' left edges so that it reads as one line.
     parts.append(_line(origin, top, origin, bottom, MUTED))
     return _close_svg(parts)
 
 
-def column_chart(
-    bars: Sequence[Bar], *, chart_id: str, title: str, description: str, suppressed_label: str
-) -> Markup:
+def column_chart(bars: Sequence[Bar], *, chart_id: str, title: str, description: str) -> Markup:
     """Vertical columns for a time series (years or months), left to right in the given order.
 
     With few columns every column has its label below and its value above. With many (up to
     five years of months) labels are thinned to every 2nd, 3rd, 4th, 6th, 12th... column and
     values are left to the axis and the data table beside the chart; each column's
-    ``<title>`` still names its label and value. A suppressed column has no column but a short
-    dashed mark on the axis, with ``suppressed_label`` above it when values are shown, or
-    explained below the chart when they are not.
+    ``<title>`` still names its label and value. A period counted 0 has no column, only its
+    value "0" on the axis when values are shown.
 
     Args:
         bars: the periods, oldest first.
@@ -195,7 +189,6 @@ def column_chart(
             and description are made from it.
         title: the chart's accessible name.
         description: what the chart shows, read after the title.
-        suppressed_label: the text for a suppressed value, e.g. "< 5".
 
     Returns:
         The ``<svg>`` element, safe to put into a template.
@@ -217,18 +210,14 @@ def column_chart(
     plot_width = WIDTH - origin - side
     slot = plot_width / max(count, 1)
     column_width = min(slot * 0.7, 56)
-    value_chars = max([len(suppressed_label), *(_widths(bars))])
+    value_chars = max(_widths(bars), default=1)
     show_values = slot >= value_chars * CHAR_WIDTH + 4
     every = _label_interval(slot, label_width + 2 * CHAR_WIDTH)
     label_chars = int(min(every * slot, plot_width) // CHAR_WIDTH)
-    any_suppressed = any(bar.value is None for bar in bars)
     plot_top = 6 + FONT_SIZE + 6  # room for the value above the tallest column
     plot_height = 220
     baseline = plot_top + plot_height
     height = baseline + 8 + FONT_SIZE + 6
-    key_line = height + LINE_HEIGHT / 2
-    if any_suppressed and not show_values:
-        height += LINE_HEIGHT + 6
 
     parts = [_open_svg("chart chart-columns", chart_id, title, description, height)]
     for tick in ticks:
@@ -238,58 +227,45 @@ def column_chart(
     for index, bar in enumerate(bars):
         centre = origin + slot * (index + 0.5)
         left = centre - column_width / 2
-        shown = _value_text(bar.value, suppressed_label)
+        shown = str(bar.value)
         parts.append(f'<g class="chart-column" data-key="{_escape(bar.key)}">')
         parts.append(f"<title>{_escape(bar.label)}: {_escape(shown)}</title>")
         column_top: float = baseline
-        if bar.value is None:
-            column_top = baseline - 4  # the value sits clear of the dashed mark
-            parts.append(
-                _line(left, baseline - 3, left + column_width, baseline - 3, MUTED, dash=True)
-            )
-        elif bar.value:
+        if bar.value:  # 0 is a column of no height, drawn as nothing
             column_top = baseline - plot_height * bar.value / top_value
             parts.append(_rect(left, column_top, column_width, baseline - column_top, BAR))
         if show_values:
-            colour = MUTED if bar.value is None else INK
-            parts.append(_text(shown, centre, column_top - 6, anchor="middle", fill=colour))
+            parts.append(_text(shown, centre, column_top - 6, anchor="middle"))
         if index % every == 0:
             label = _shorten(bar.label, label_chars)
             parts.append(_text(label, centre, baseline + 8 + FONT_SIZE, anchor="middle"))
         parts.append("</g>")
     parts.append(_line(origin, baseline, WIDTH - side, baseline, MUTED))
-    if any_suppressed and not show_values:
-        # The dashed mark is explained once, as a one-line key under the axis labels.
-        parts.append(_line(origin, key_line, origin + 20, key_line, MUTED, dash=True))
-        parts.append(_text(suppressed_label, origin + 28, _baseline(key_line), fill=MUTED))
     return _close_svg(parts)
 
 
 def land_tile_grid(
-    values: Mapping[str, int | None],
+    values: Mapping[str, int],
     labels: Mapping[str, str],
     *,
     chart_id: str,
     title: str,
     description: str,
-    suppressed_label: str,
 ) -> Markup:
     """The 16 Länder as equal squares placed as in ``LANDER_TILES``, shaded by count.
 
     Each tile shows the Land's upper-case code and its count, so the shade is never the only
     clue; its ``<title>`` gives the full name and the count. Counts above 0 fall into at most
     four ranges of equal width (a 1, 2 or 5 × 10^n step), shaded light to dark; 0 has the
-    lightest shade of its own and a suppressed tile is hatched. A key below the grid lists
-    the shades in use.
+    lightest shade of its own. A key below the grid lists the shades in use.
 
     Args:
         values: count per Land code (lower case, as in the codebook); a missing code counts 0.
         labels: the full, translated name per Land code; a missing name shows the code.
-        chart_id: a unique id on the page (letters, digits, "-", "_"); the ids of the title,
-            the description and the hatch pattern are made from it.
+        chart_id: a unique id on the page (letters, digits, "-", "_"); the ids of the title
+            and description are made from it.
         title: the chart's accessible name.
         description: what the chart shows, read after the title.
-        suppressed_label: the text for a suppressed value, e.g. "< 5".
 
     Returns:
         The ``<svg>`` element, safe to put into a template.
@@ -304,19 +280,16 @@ def land_tile_grid(
         raise ValueError(f"unknown Land codes {unknown}; use {', '.join(LANDER_TILES)}")
     _check_values(values.values())
     counts = {code: values.get(code, 0) for code in LANDER_TILES}
-    largest = max((count for count in counts.values() if count is not None), default=0)
+    largest = max(counts.values())
     step, ranges = _shade_ranges(largest)
     # The darkest shades are used when there are fewer ranges, so the top range is always dark.
     first_shade = 1 + MAX_SHADE_RANGES - ranges
-    hatch = f"{chart_id}-hatch"
 
     key: list[tuple[str, str]] = [(SHADES[0][0], "0")]
     for index in range(ranges):
         low, high = index * step + 1, (index + 1) * step
         text = str(low) if low == high else f"{low}–{high}"
         key.append((SHADES[first_shade + index][0], text))
-    if any(count is None for count in counts.values()):
-        key.append((f"url(#{hatch})", suppressed_label))
     grid_width = 5 * TILE_SIZE + 4 * TILE_GAP
     grid_height = 5 * TILE_SIZE + 4 * TILE_GAP
     swatch = 18
@@ -328,32 +301,21 @@ def land_tile_grid(
     height = key_top + key_rows * (swatch + 10) + 2
 
     parts = [_open_svg("chart chart-tiles", chart_id, title, description, height, width)]
-    parts.append(
-        f'<defs><pattern id="{hatch}" width="8" height="8" patternUnits="userSpaceOnUse"'
-        ' patternTransform="rotate(45)">'
-        f'<rect width="8" height="8" fill="{PAPER}"/>'
-        f'<line x1="2" y1="0" x2="2" y2="8" stroke="{GRID}" stroke-width="3"/>'
-        "</pattern></defs>"
-    )
     for code, (column, row) in LANDER_TILES.items():
         count = counts[code]
-        if count is None:
-            fill, ink = f"url(#{hatch})", INK
-        elif count == 0:
+        if count == 0:
             fill, ink = SHADES[0]
         else:
             fill, ink = SHADES[first_shade + min(-(-count // step), ranges) - 1]
         x = 2 + column * (TILE_SIZE + TILE_GAP)
         y = 2 + row * (TILE_SIZE + TILE_GAP)
-        shown = _value_text(count, suppressed_label)
+        shown = str(count)
         name = labels.get(code, code.upper())
         parts.append(f'<g class="chart-tile" data-key="{code}">')
         parts.append(f"<title>{_escape(name)}: {_escape(shown)}</title>")
         parts.append(_rect(x, y, TILE_SIZE, TILE_SIZE, fill, stroke=MUTED))
         centre = x + TILE_SIZE / 2
         parts.append(_text(code.upper(), centre, y + 28, anchor="middle", fill=ink, weight="700"))
-        if count is None:  # a long label is cut to the tile; the key and <title> show it whole
-            shown = _shorten(shown, TILE_TEXT_CHARS)
         parts.append(_text(shown, centre, y + 52, anchor="middle", fill=ink))
         parts.append("</g>")
     parts.append('<g class="chart-key">')
@@ -377,18 +339,18 @@ def _check_chart_id(chart_id: str) -> None:
         raise ValueError(f"chart_id {chart_id!r} must be letters, digits, '-' or '_'")
 
 
-def _check_values(values: Iterable[int | None]) -> None:
+def _check_values(values: Iterable[int]) -> None:
     for value in values:
-        if value is not None and value < 0:
+        if value < 0:
             raise ValueError(f"a count cannot be negative, got {value}")
 
 
 def _largest(bars: Sequence[Bar]) -> int:
-    return max((bar.value for bar in bars if bar.value is not None), default=0)
+    return max((bar.value for bar in bars), default=0)
 
 
 def _widths(bars: Sequence[Bar]) -> list[int]:
-    return [len(str(bar.value)) for bar in bars if bar.value is not None]
+    return [len(str(bar.value)) for bar in bars]
 
 
 def _nice_step(at_least: float) -> int:
@@ -432,10 +394,6 @@ def _label_interval(slot: float, label_width: float) -> int:
         if every * slot >= label_width:
             return every
     return 12 * math.ceil(label_width / (12 * slot))
-
-
-def _value_text(value: int | None, suppressed_label: str) -> str:
-    return suppressed_label if value is None else str(value)
 
 
 def _shorten(text: str, max_chars: int) -> str:
@@ -501,11 +459,10 @@ def _rect(
     )
 
 
-def _line(x1: float, y1: float, x2: float, y2: float, colour: str, *, dash: bool = False) -> str:
-    pattern = ' stroke-dasharray="3 2" stroke-width="2"' if dash else ' stroke-width="1"'
+def _line(x1: float, y1: float, x2: float, y2: float, colour: str) -> str:
     return (
         f'<line x1="{_n(x1)}" y1="{_n(y1)}" x2="{_n(x2)}" y2="{_n(y2)}"'
-        f' stroke="{colour}"{pattern}/>'
+        f' stroke="{colour}" stroke-width="1"/>'
     )
 
 
