@@ -35,7 +35,7 @@ from app.models.user import MODERATOR
 from app.moderation import cases
 from app.research.counts import rebuild_statistics_counts, suspend_statistics_counts
 from app.research.demo import generate_demo_incidents
-from app.research.disclosure import protect_table
+from app.research.disclosure import Cell, protect_table, statistics_perturbation
 from app.research.public import count_public_statistics
 from app.research.statistics import build_table, count_cells, parse_query
 from bench.harness import bare_client, per_call_seconds
@@ -44,7 +44,6 @@ from tests.staff import make_staff
 
 INCIDENTS = 1_000_000
 TODAY = dt.date(2026, 11, 26)
-K = 5
 PUBLIC_TARGET, TABLE_TARGET = 0.050, 0.300
 TABLES = {
     "research: years (1-D)": {"rows": "period"},
@@ -152,24 +151,29 @@ def measure(app: Flask) -> list[Result]:
         _token, token = create_token("Bench", ["statistics"], today=TODAY)
         db.session.commit()
     with app.test_request_context():
+        perturbation = statistics_perturbation(app)  # the configured one: k = 5, D = 2, V = 1
         results.append(("public tables, counted and protected",
-                        per_call_seconds(partial(count_public_statistics, k=K, today=TODAY),
+                        per_call_seconds(partial(count_public_statistics, perturbation,
+                                                 today=TODAY),
                                          repeat=5, number=20), PUBLIC_TARGET))  # fmt: skip
         results.append(("  the same from the incidents (before)",
-                        few_calls(partial(count_public_statistics, k=K, today=TODAY,
+                        few_calls(partial(count_public_statistics, perturbation, today=TODAY,
                                           from_incidents=True)), None))  # fmt: skip
         for name, parameters in TABLES.items():
             query = parse_query(parameters)
-            results.append((name, slow(partial(build_table, query, k=K, today=TODAY)),
+            results.append((name, slow(partial(build_table, query, today=TODAY)),
                             TABLE_TARGET))  # fmt: skip
         land_type = parse_query(TABLES["research: Land × type"])
         results.append(("  Land × type from the incidents (before)",
                         few_calls(partial(count_cells, land_type, from_incidents=True)),
                         None))  # fmt: skip
-        big = {(f"t{i}", f"m{j}"): (i * 7 + j * 3) % 11 for i in range(200) for j in range(36)}
+        # Counts 0..10, each incident's record key (i * 131 + j * 17) mod 256.
+        big = {(f"t{i}", f"m{j}"): Cell(n, n * ((i * 131 + j * 17) % 256))
+               for i in range(200) for j in range(36) for n in [(i * 7 + j * 3) % 11]}  # fmt: skip
         rows, columns = [f"t{i}" for i in range(200)], [f"m{j}" for j in range(36)]
         results.append(("protect_table alone, 200 × 36 with many small cells",
-                        slow(partial(protect_table, big, rows, columns, K)), None))  # fmt: skip
+                        slow(partial(protect_table, big, rows, columns, perturbation)),
+                        None))  # fmt: skip
         for suspended in (False, True):
             name = "a change: code and verify a case, flushed"
             name += " (counts suspended)" if suspended else " (counts kept current)"

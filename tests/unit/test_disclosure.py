@@ -1,539 +1,373 @@
-"""Small-cell suppression with complementary suppression (app/research/disclosure).
+"""Every published cell and total is perturbed by its own cell key (app/research/disclosure).
 
-The property tests judge the module by brute force, not by its own graph model: for every
-suppressed cell they search the nonnegative integer tables consistent with what is published
-for one in which that cell has another value.
+The property tests start from microdata — single incidents, each with a row, a column and a
+record key — and judge ``protect_table`` against what the cell-key method promises for each
+published number: it is ``publish(count, key sum)`` of exactly the incidents it covers, however
+the table is shaped, ordered or laid out.
 """
 
 from __future__ import annotations
 
-import random
-from collections.abc import Iterator, Mapping, Sequence
-from types import MappingProxyType
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.research.disclosure import (
-    COMPLEMENTARY,
-    PRIMARY,
     TOTAL,
+    Cell,
+    Key,
     ProtectedTable,
     protect_table,
+    statistics_perturbation,
 )
+from app.research.perturbation import (
+    KEY_RANGE,
+    PerturbationParameters,
+    PerturbationTable,
+    perturbation_table,
+)
+from tests.conftest import AppFactory
 
-Key = tuple[str, str]
-# A line of the published table: its members add up to its total.
-Line = tuple[list[Key], Key]
-
-
-# --- the brute-force checker -------------------------------------------------------------
-
-
-class CheckerGaveUp(AssertionError):
-    """The search for a second consistent table took too many steps to be conclusive."""
-
-
-def true_table(
-    counts: Mapping[Key, int], rows: Sequence[str], columns: Sequence[str]
-) -> dict[Key, int]:
-    """Every cell and margin of the table, computed here independently of the module."""
-    if not columns:
-        cells = {(row, TOTAL): counts.get((row, TOTAL), 0) for row in rows}
-        return {**cells, (TOTAL, TOTAL): sum(cells.values())}
-    table = {(row, column): counts.get((row, column), 0) for row in rows for column in columns}
-    for row in rows:
-        table[(row, TOTAL)] = sum(table[(row, column)] for column in columns)
-    for column in [*columns, TOTAL]:
-        table[(TOTAL, column)] = sum(table[(row, column)] for row in rows)
-    return table
+DEFAULT = perturbation_table()
+# Two other tables: a smaller k, and a wider, noisier perturbation.
+PERTURBATIONS = (
+    DEFAULT,
+    perturbation_table(PerturbationParameters(k=3)),
+    perturbation_table(PerturbationParameters(max_deviation=3, variance=1.5)),
+)
+ROWS = ("a", "b", "c", "d")
+COLUMNS = ("x", "y", "z")
+PROPERTIES = settings(max_examples=100, deadline=None)
 
 
-def lines_of(rows: Sequence[str], columns: Sequence[str]) -> list[Line]:
-    """Every additive line: each row and column (the margins' own included) with its total."""
-    if not columns:
-        return [([(row, TOTAL) for row in rows], (TOTAL, TOTAL))]
-    return [([(row, column) for column in columns], (row, TOTAL)) for row in [*rows, TOTAL]] + [
-        ([(row, column) for row in rows], (TOTAL, column)) for column in [*columns, TOTAL]
-    ]
+@dataclass(frozen=True)
+class Incident:
+    row: str
+    column: str
+    record_key: int
 
 
-class Search:
-    """Backtracking over the suppressed cells, with the line sums as bounds.
+incidents_strategy = st.lists(
+    st.builds(
+        Incident,
+        st.sampled_from(ROWS),
+        st.sampled_from(COLUMNS),
+        st.integers(min_value=0, max_value=KEY_RANGE - 1),
+    ),
+    max_size=80,
+)
+perturbations = st.sampled_from(PERTURBATIONS)
 
-    Each line becomes an equation ``sum(sign * cell) = constant`` over the suppressed cells
-    (published values moved to the constant). A line with one unknown left fixes it; a line
-    whose unknowns all have the same sign bounds each of them by what is left.
-    """
 
-    def __init__(self, table: ProtectedTable, cap: int, hint: Mapping[Key, int]) -> None:
-        self.unknowns = sorted(table.suppressed, key=lambda key: (TOTAL not in key, key))
-        self.cap = cap
-        self.hint = hint
-        self.steps = 0
-        self.equations: list[tuple[dict[Key, int], int]] = []
-        for members, total in lines_of(table.rows, table.columns):
-            signs = {member: 1 for member in members}
-            signs[total] = -1
-            constant = 0
-            unknown: dict[Key, int] = {}
-            for key, sign in signs.items():
-                value = table.values[key]
-                if value is None:
-                    unknown[key] = sign
-                else:
-                    constant -= sign * value
-            if unknown:
-                self.equations.append((unknown, constant))
-            else:
-                assert constant == 0, f"the published line ending in {total} does not add up"
+def cells_of(incidents: Iterable[Incident], key: Callable[[Incident], Key]) -> dict[Key, Cell]:
+    """The interior cells a GROUP BY would give: count and sum of record keys per ``key``."""
+    cells: dict[Key, Cell] = {}
+    for incident in incidents:
+        found = cells.get(key(incident), Cell(0, 0))
+        cells[key(incident)] = Cell(found.count + 1, found.key_sum + incident.record_key)
+    return cells
 
-    def solvable(self, fixed: Mapping[Key, int], budget: int = 200_000) -> bool:
-        """Whether some nonnegative integer assignment extends ``fixed`` and fits every line."""
-        self.steps = 0
-        self.budget = budget
-        return self._extend(dict(fixed))
 
-    def _residuals(self, assigned: Mapping[Key, int]) -> Iterator[tuple[list[Key], int, int]]:
-        """Per equation: its unassigned cells, the sign they share (0 if mixed), what is left."""
-        for unknown, constant in self.equations:
-            left = constant
-            open_cells: list[Key] = []
-            signs = set()
-            for key, sign in unknown.items():
-                if key in assigned:
-                    left -= sign * assigned[key]
-                else:
-                    open_cells.append(key)
-                    signs.add(sign)
-            yield open_cells, (signs.pop() if len(signs) == 1 else 0), left
+def by_row_and_column(incident: Incident) -> Key:
+    return (incident.row, incident.column)
 
-    def _extend(self, assigned: dict[Key, int]) -> bool:
-        self.steps += 1
-        if self.steps > self.budget:
-            raise CheckerGaveUp(f"more than {self.budget} steps")
-        upper = dict.fromkeys(self.unknowns, self.cap)
-        for open_cells, sign, left in self._residuals(assigned):
-            if not open_cells:
-                if left != 0:
-                    return False
-            elif len(open_cells) == 1:
-                value = sign * left
-                if not 0 <= value <= self.cap:
-                    return False
-                return self._extend({**assigned, open_cells[0]: value})
-            elif sign:
-                if sign * left < 0:
-                    return False
-                for key in open_cells:
-                    upper[key] = min(upper[key], sign * left)
-        pending = [key for key in self.unknowns if key not in assigned]
-        if not pending:
-            return True
-        key = pending[0]
-        return any(
-            self._extend({**assigned, key: value})
-            for value in nearest_first(self.hint[key], upper[key])
+
+def by_row(incident: Incident) -> Key:
+    return (incident.row, TOTAL)
+
+
+def expected(
+    incidents: Sequence[Incident], perturbation: PerturbationTable, row: str, column: str
+) -> int:
+    """The published value of the incidents in (row, column), TOTAL meaning any: from the
+    microdata, not from the table's cells."""
+    covered = [incident for incident in incidents
+               if row in (TOTAL, incident.row) and column in (TOTAL, incident.column)]  # fmt: skip
+    return perturbation.publish(len(covered), sum(incident.record_key for incident in covered))
+
+
+def table_order(rows: Sequence[str], columns: Sequence[str]) -> list[Key]:
+    return [(row, column) for row in (*rows, TOTAL) for column in (*columns, TOTAL)]
+
+
+# --- each published value is its own incidents' -----------------------------------------
+
+
+@PROPERTIES
+@given(incidents=incidents_strategy, perturbation=perturbations)
+def test_every_cell_and_total_is_the_publication_of_exactly_its_incidents(
+    incidents: list[Incident], perturbation: PerturbationTable
+) -> None:
+    table = protect_table(cells_of(incidents, by_row_and_column), ROWS, COLUMNS, perturbation)
+    assert (table.rows, table.columns, table.k) == (ROWS, COLUMNS, perturbation.smallest_published)
+    assert list(table.values) == table_order(ROWS, COLUMNS)
+    for row, column in table.values:
+        assert table.value(row, column) == expected(incidents, perturbation, row, column)
+    assert table.value(TOTAL) == perturbation.publish(
+        len(incidents), sum(incident.record_key for incident in incidents)
+    )
+
+
+@PROPERTIES
+@given(incidents=incidents_strategy, perturbation=perturbations)
+def test_a_one_dimensional_table_publishes_its_incidents_too(
+    incidents: list[Incident], perturbation: PerturbationTable
+) -> None:
+    table = protect_table(cells_of(incidents, by_row), ROWS, (), perturbation)
+    assert table.columns == ()
+    assert list(table.values) == table_order(ROWS, ())
+    for row in (*ROWS, TOTAL):
+        assert table.value(row) == expected(incidents, perturbation, row, TOTAL)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    cells=st.dictionaries(
+        st.tuples(st.sampled_from(ROWS), st.sampled_from(COLUMNS)),
+        st.integers(min_value=0, max_value=2_000).flatmap(
+            lambda count: st.builds(Cell, st.just(count), st.integers(0, (KEY_RANGE - 1) * count))
+        ),
+    ),
+    perturbation=perturbations,
+)
+def test_margins_are_published_from_the_summed_counts_and_key_sums_not_from_the_cells(
+    cells: dict[Key, Cell], perturbation: PerturbationTable
+) -> None:
+    # Counts past 750 (rows reused) and key sums past 255 (cell keys wrap) included.
+    table = protect_table(cells, ROWS, COLUMNS, perturbation)
+
+    def published_sum(selected: list[Cell]) -> int:
+        return perturbation.publish(
+            sum(cell.count for cell in selected), sum(cell.key_sum for cell in selected)
         )
 
-
-def nearest_first(centre: int, upper: int) -> list[int]:
-    """0..upper ordered by distance from ``centre`` (so a nearby second table is found fast)."""
-    return sorted(range(upper + 1), key=lambda value: (abs(value - centre), value))
-
-
-def deducible_cells(table: ProtectedTable, truth: Mapping[Key, int]) -> list[Key]:
-    """The suppressed cells that take one value only in every consistent nonnegative table.
-
-    The search is capped at values up to the true grand total plus k: with a published grand
-    total no cell can exceed it, and a suppressed grand total is below k, so a second value, if
-    there is one, exists within the cap.
-    """
-    cap = truth[(TOTAL, TOTAL)] + table.k
-    search = Search(table, cap, truth)
-    assert search.solvable({}), "the true table itself must be consistent"
-    pinned = []
-    for key in table.suppressed:
-        if not any(
-            search.solvable({key: other})
-            for other in nearest_first(truth[key], cap)
-            if other != truth[key]
-        ):
-            pinned.append(key)
-    return pinned
+    for row, column in table.values:
+        covered = [cell for (r, c), cell in cells.items()
+                   if row in (TOTAL, r) and column in (TOTAL, c)]  # fmt: skip
+        assert table.value(row, column) == published_sum(covered)
 
 
-def check_protected(
-    table: ProtectedTable, counts: Mapping[Key, int], rows: Sequence[str], columns: Sequence[str]
-) -> dict[Key, int]:
-    """Assert the publication rules (a), (b), (c) and the bookkeeping; return the true table."""
-    truth = true_table(counts, rows, columns)
-    assert set(table.values) == set(truth)
-    assert set(table.suppressed) == {key for key, value in table.values.items() if value is None}
-    for key, value in table.values.items():
-        if value is not None:
-            assert value == truth[key]
-            assert not 1 <= value < table.k, f"{key} = {value} is published below k"
-    for key, reason in table.suppressed.items():
-        assert reason == (PRIMARY if 1 <= truth[key] < table.k else COMPLEMENTARY)
-    if truth[(TOTAL, TOTAL)] >= table.k:
-        assert table.value(TOTAL) == truth[(TOTAL, TOTAL)]
-    return truth
-
-
-# --- hand examples -----------------------------------------------------------------------
-
-
-def test_series_with_one_small_cell_gets_the_smallest_nonzero_other_cell() -> None:
-    years = ["2021", "2022", "2023", "2024"]
-    counts = {("2021", TOTAL): 12, ("2022", TOTAL): 3, ("2023", TOTAL): 0, ("2024", TOTAL): 7}
-    table = protect_table(counts, years, [])
-    assert table.columns == ()
-    assert table.suppressed == {("2022", TOTAL): PRIMARY, ("2024", TOTAL): COMPLEMENTARY}
-    assert table.value("2021") == 12
-    assert table.value("2023") == 0
-    assert table.value(TOTAL) == 22
-    assert deducible_cells(table, true_table(counts, years, [])) == []
-
-
-def test_series_whose_total_is_small_suppresses_everything_nonzero() -> None:
-    counts = {("2023", TOTAL): 3, ("2024", TOTAL): 1}
-    table = protect_table(counts, ["2022", "2023", "2024"], [])
-    assert table.values == {
-        ("2022", TOTAL): 0,
-        ("2023", TOTAL): None,
-        ("2024", TOTAL): None,
-        (TOTAL, TOTAL): None,
-    }
-    assert set(table.suppressed.values()) == {PRIMARY}
-
-
-def test_textbook_two_way_table() -> None:
-    # Incident type by federal state; one small cell in the middle of large ones.
-    rows, columns = ["Berlin", "Hamburg", "Bremen"], ["insult", "assault", "damage"]
-    counts = {
-        ("Berlin", "insult"): 20,
-        ("Berlin", "assault"): 8,
-        ("Berlin", "damage"): 11,
-        ("Hamburg", "insult"): 15,
-        ("Hamburg", "assault"): 2,
-        ("Hamburg", "damage"): 10,
-        ("Bremen", "insult"): 7,
-        ("Bremen", "assault"): 6,
-        ("Bremen", "damage"): 13,
-    }
-    table = protect_table(counts, rows, columns)
-    # The cheapest rectangle through (Hamburg, assault): Bremen/assault 6, Hamburg/insult 15,
-    # Bremen/insult 7 sum to 28; via Berlin/damage 29, Bremen/damage 30, Berlin/insult 43.
-    assert table.suppressed == {
-        ("Hamburg", "assault"): PRIMARY,
-        ("Bremen", "assault"): COMPLEMENTARY,
-        ("Hamburg", "insult"): COMPLEMENTARY,
-        ("Bremen", "insult"): COMPLEMENTARY,
-    }
-    assert all(table.value(row) is not None for row in [*rows, TOTAL])
-    assert table.value(TOTAL, "assault") == 16
-    assert table.value(TOTAL) == 92
-    truth = check_protected(table, counts, rows, columns)
-    assert deducible_cells(table, truth) == []
-
-
-def test_small_row_total_is_suppressed_and_protected() -> None:
-    # Bremen has four reports in all: its row total is a small cell although no cell is zero.
-    rows, columns = ["Berlin", "Hamburg", "Bremen"], ["insult", "assault"]
-    counts = {
-        ("Berlin", "insult"): 20,
-        ("Berlin", "assault"): 9,
-        ("Hamburg", "insult"): 15,
-        ("Hamburg", "assault"): 6,
-        ("Bremen", "insult"): 2,
-        ("Bremen", "assault"): 2,
-    }
-    table = protect_table(counts, rows, columns)
-    assert table.suppressed[("Bremen", TOTAL)] == PRIMARY
-    assert table.suppressed[("Bremen", "insult")] == PRIMARY
-    assert table.suppressed[("Bremen", "assault")] == PRIMARY
-    assert table.value(TOTAL) == 54
-    truth = check_protected(table, counts, rows, columns)
-    assert deducible_cells(table, truth) == []
-
-
-def test_single_row_protects_its_column_total_with_a_column_total_not_the_grand_total() -> None:
-    # One row: each column total equals its cell, so the cell's complement needs a partner
-    # among the column totals too; the row total (= grand total) stays published.
+def test_a_total_is_perturbed_on_its_own_and_need_not_add_up() -> None:
+    # With the default table a true 3 of cell key 0 is published as 0, one of cell key 200 as
+    # 5, and their total, a true 6 of cell key 200, as 7 (see the rows in test_perturbation).
     table = protect_table(
-        {("Berlin", "insult"): 2, ("Berlin", "assault"): 9},
-        ["Berlin"],
-        [
-            "insult",
-            "assault",
-        ],
+        {("a", TOTAL): Cell(3, 0), ("b", TOTAL): Cell(3, 200)}, ("a", "b"), (), DEFAULT
     )
-    assert table.suppressed == {
-        ("Berlin", "insult"): PRIMARY,
-        (TOTAL, "insult"): PRIMARY,
-        ("Berlin", "assault"): COMPLEMENTARY,
-        (TOTAL, "assault"): COMPLEMENTARY,
-    }
-    assert table.value("Berlin") == table.value(TOTAL) == 11
+    assert dict(table.values) == {("a", TOTAL): 0, ("b", TOTAL): 5, (TOTAL, TOTAL): 7}
 
 
-def test_all_zero_and_empty_tables_publish_every_zero() -> None:
-    table = protect_table({}, ["a", "b"], ["x", "y"])
-    assert table.suppressed == {}
-    assert set(table.values.values()) == {0}
-    assert len(table.values) == 9
-    assert protect_table({}, [], []).values == {(TOTAL, TOTAL): 0}
-    assert protect_table({}, [], ["x"]).values == {(TOTAL, "x"): 0, (TOTAL, TOTAL): 0}
+# --- nothing but the incidents decides a value -------------------------------------------
 
 
-def test_k_of_one_suppresses_nothing() -> None:
-    counts = {("a", "x"): 1, ("a", "y"): 2, ("b", "x"): 0, ("b", "y"): 1}
-    table = protect_table(counts, ["a", "b"], ["x", "y"], k=1)
-    assert table.suppressed == {}
-    assert table.value("a", "x") == 1
-    assert table.value(TOTAL) == 4
+@PROPERTIES
+@given(incidents=incidents_strategy, perturbation=perturbations, data=st.data())
+def test_shuffling_the_incidents_or_the_categories_changes_no_value(
+    incidents: list[Incident], perturbation: PerturbationTable, data: st.DataObject
+) -> None:
+    table = protect_table(cells_of(incidents, by_row_and_column), ROWS, COLUMNS, perturbation)
+    shuffled = data.draw(st.permutations(incidents), label="incidents")
+    cells = cells_of(shuffled, by_row_and_column)
+    cells = dict(data.draw(st.permutations(list(cells.items())), label="cells"))
+    again = protect_table(cells, ROWS, COLUMNS, perturbation)
+    assert list(again.values.items()) == list(table.values.items())
+    rows = tuple(data.draw(st.permutations(ROWS), label="rows"))
+    columns = tuple(data.draw(st.permutations(COLUMNS), label="columns"))
+    reordered = protect_table(cells, rows, columns, perturbation)
+    assert (reordered.rows, reordered.columns) == (rows, columns)
+    assert list(reordered.values) == table_order(rows, columns)  # in the caller's order
+    assert dict(reordered.values) == dict(table.values)
 
 
-def test_output_is_deterministic_whatever_the_order_of_the_counts() -> None:
-    rows, columns = [f"town{i}" for i in range(6)], [f"month{j}" for j in range(5)]
-    counts = {
-        (row, column): (i * 7 + j * 3) % 9
-        for i, row in enumerate(rows)
-        for j, column in enumerate(columns)
-    }
-    first = protect_table(counts, rows, columns)
-    assert COMPLEMENTARY in first.suppressed.values()  # the example exercises both rules
-    for reordered in (
-        dict(reversed(counts.items())),
-        dict(sorted(counts.items(), key=lambda item: (item[0][1], item[1]))),
-    ):
-        again = protect_table(reordered, rows, columns)
-        assert list(again.suppressed.items()) == list(first.suppressed.items())
-        assert list(again.values.items()) == list(first.values.items())
+@PROPERTIES
+@given(incidents=incidents_strategy, perturbation=perturbations)
+def test_the_same_incidents_are_the_same_number_in_every_shape_of_table(
+    incidents: list[Incident], perturbation: PerturbationTable
+) -> None:
+    table = protect_table(cells_of(incidents, by_row_and_column), ROWS, COLUMNS, perturbation)
+    # By rows alone, with categories no incident has added: the 2-D table's row totals.
+    series = protect_table(cells_of(incidents, by_row), ("e", *ROWS), (), perturbation)
+    for row in (*ROWS, TOTAL):
+        assert series.value(row) == table.value(row, TOTAL)
+    assert series.value("e") == 0
+    # By columns alone: the 2-D table's column totals.
+    by_column = protect_table(
+        cells_of(incidents, lambda incident: (incident.column, TOTAL)), COLUMNS, (), perturbation
+    )
+    for column in (*COLUMNS, TOTAL):
+        assert by_column.value(column) == table.value(TOTAL, column)
+    # Transposed.
+    transposed = protect_table(
+        cells_of(incidents, lambda incident: (incident.column, incident.row)),
+        COLUMNS,
+        ROWS,
+        perturbation,
+    )
+    for row, column in table.values:
+        assert transposed.value(column, row) == table.value(row, column)
+    # Rows a and b merged: the columns hold the same incidents, so do their totals.
+    merged = protect_table(
+        cells_of(incidents, lambda incident: (incident.row.replace("b", "a"), incident.column)),
+        ("a", "c", "d"),
+        COLUMNS,
+        perturbation,
+    )
+    for column in (*COLUMNS, TOTAL):
+        assert merged.value(TOTAL, column) == table.value(TOTAL, column)
+    for row in ("c", "d"):
+        assert merged.value(row) == table.value(row)
 
 
-def test_values_are_in_table_order_and_read_only() -> None:
-    table = protect_table({("b", "x"): 9}, ["b", "a"], ["x"])
-    assert list(table.values) == [
-        ("b", "x"),
-        ("b", TOTAL),
-        ("a", "x"),
-        ("a", TOTAL),
-        (TOTAL, "x"),
-        (TOTAL, TOTAL),
-    ]
-    assert isinstance(table.values, MappingProxyType)
-    assert isinstance(table.suppressed, MappingProxyType)
+# --- what is never published -------------------------------------------------------------
+
+
+@PROPERTIES
+@given(incidents=incidents_strategy, perturbation=perturbations)
+def test_no_value_is_below_k_but_zero_and_nothing_counted_is_zero(
+    incidents: list[Incident], perturbation: PerturbationTable
+) -> None:
+    rows, columns = (*ROWS, "nobody"), (*COLUMNS, "nothing")  # categories no incident has
+    table = protect_table(cells_of(incidents, by_row_and_column), rows, columns, perturbation)
+    for key, value in table.values.items():
+        assert type(value) is int, key
+        assert value == 0 or value >= table.k, (key, value)
+    assert table.k == perturbation.smallest_published >= 1
+    assert all(table.value("nobody", column) == 0 for column in (*columns, TOTAL))
+    assert all(table.value(row, "nothing") == 0 for row in (*rows, TOTAL))
+    for row in ROWS:
+        if not any(incident.row == row for incident in incidents):
+            assert all(table.value(row, column) == 0 for column in (*columns, TOTAL))
+    for column in COLUMNS:
+        if not any(incident.column == column for incident in incidents):
+            assert all(table.value(row, column) == 0 for row in (*rows, TOTAL))
+
+
+@pytest.mark.parametrize("perturbation", PERTURBATIONS)
+def test_an_empty_table_publishes_zero_everywhere(perturbation: PerturbationTable) -> None:
+    assert set(protect_table({}, ROWS, COLUMNS, perturbation).values.values()) == {0}
+    assert set(protect_table({}, ROWS, (), perturbation).values.values()) == {0}
+    assert dict(protect_table({}, (), (), perturbation).values) == {(TOTAL, TOTAL): 0}
+
+
+def test_a_published_table_cannot_be_changed_afterwards() -> None:
+    table = protect_table({("a", "x"): Cell(20, 900)}, ROWS, COLUMNS, DEFAULT)
+    with pytest.raises(TypeError):
+        table.values[("a", "x")] = 20  # type: ignore[index]
+
+
+def test_a_value_is_looked_up_by_known_categories_only() -> None:
+    table = protect_table({("a", "x"): Cell(20, 900)}, ROWS, COLUMNS, DEFAULT)
+    assert table.value("a") == table.value("a", TOTAL)
+    assert table.value("a") == DEFAULT.publish(20, 900)
     with pytest.raises(KeyError):
-        table.value("c")
+        table.value("zz")
+    with pytest.raises(KeyError):
+        table.value("a", "zz")
+
+
+# --- what is refused ---------------------------------------------------------------------
+
+
+def protect(
+    cells: dict[Key, Any], rows: Sequence[str] = ROWS, columns: Sequence[str] = COLUMNS
+) -> ProtectedTable:
+    return protect_table(cells, rows, columns, DEFAULT)
 
 
 @pytest.mark.parametrize(
-    ("counts", "rows", "columns", "k", "message"),
+    ("cells", "columns"),
     [
-        ({("a", "x"): -1}, ["a"], ["x"], 5, "negative"),
-        ({("b", "x"): 1}, ["a"], ["x"], 5, "unknown cell"),
-        ({("a", "z"): 1}, ["a"], ["x"], 5, "unknown cell"),
-        ({("a", TOTAL): 1}, ["a"], ["x"], 5, "unknown cell"),
-        ({(TOTAL, "x"): 1}, ["a"], ["x"], 5, "unknown cell"),
-        ({("a", "x"): 1}, ["a"], [], 5, "unknown cell"),
-        ({("a", TOTAL): 1}, ["a"], [], 0, "k must be at least 1"),
-        ({}, ["a", "a"], ["x"], 5, "repeat"),
-        ({}, ["a"], ["x", "x"], 5, "repeat"),
-        ({}, [TOTAL], [], 5, "cannot be a row"),
-        ({}, ["a"], [TOTAL], 5, "cannot be a column"),
+        ({("zz", "x"): Cell(1, 1)}, COLUMNS),  # unknown row
+        ({("a", "zz"): Cell(1, 1)}, COLUMNS),  # unknown column
+        ({("a", TOTAL): Cell(1, 1)}, COLUMNS),  # a margin is summed here, never taken
+        ({(TOTAL, "x"): Cell(1, 1)}, COLUMNS),
+        ({(TOTAL, TOTAL): Cell(1, 1)}, COLUMNS),
+        ({(TOTAL, TOTAL): Cell(1, 1)}, ()),
+        ({("a", "x"): Cell(1, 1)}, ()),  # a column in a one-dimensional table
+        ({("zz", TOTAL): Cell(0, 0)}, ()),  # even an empty cell
     ],
 )
-def test_invalid_input_is_refused(
-    counts: dict[Key, int], rows: list[str], columns: list[str], k: int, message: str
+def test_a_cell_outside_the_given_categories_is_refused(
+    cells: dict[Key, Cell], columns: tuple[str, ...]
 ) -> None:
-    with pytest.raises(ValueError, match=message):
-        protect_table(counts, rows, columns, k=k)
+    with pytest.raises(ValueError, match="unknown cell"):
+        protect(cells, ROWS, columns)
 
 
-def test_a_count_that_is_not_an_integer_is_refused() -> None:
-    with pytest.raises(TypeError, match="not an integer"):
-        protect_table({("a", TOTAL): 2.0}, ["a"], [])  # type: ignore[dict-item]
-
-
-# --- the checker catches what it should ---------------------------------------------------
-
-
-def test_checker_finds_a_lone_blank_in_a_series() -> None:
-    years = ["2022", "2023", "2024"]
-    counts = {("2022", TOTAL): 9, ("2023", TOTAL): 3, ("2024", TOTAL): 8}
-    truth = true_table(counts, years, [])
-    blanked = {key: (None if key == ("2023", TOTAL) else value) for key, value in truth.items()}
-    unprotected = ProtectedTable(
-        rows=tuple(years),
-        columns=(),
-        k=5,
-        values=blanked,
-        suppressed={("2023", TOTAL): PRIMARY},
-    )
-    assert deducible_cells(unprotected, truth) == [("2023", TOTAL)]
-
-
-def test_checker_finds_a_cell_pinned_only_by_nonnegativity() -> None:
-    # A blanked rectangle is a cycle, so over the reals nothing is fixed; but column y adds up
-    # to a published 0, so both of its blanks are 0 and then every blank follows.
-    rows, columns = ["a", "b"], ["x", "y"]
-    counts = {("a", "x"): 3, ("a", "y"): 0, ("b", "x"): 5, ("b", "y"): 0}
-    truth = true_table(counts, rows, columns)
-    interior = {(row, column) for row in rows for column in columns}
-    unprotected = ProtectedTable(
-        rows=tuple(rows),
-        columns=tuple(columns),
-        k=4,
-        values={key: (None if key in interior else value) for key, value in truth.items()},
-        suppressed=dict.fromkeys(interior, COMPLEMENTARY),
-    )
-    assert sorted(deducible_cells(unprotected, truth)) == sorted(interior)
-
-
-# --- properties --------------------------------------------------------------------------
-
-# Mostly small counts (the interesting ones), sometimes a larger one.
-COUNTS = st.one_of(st.integers(0, 4), st.integers(0, 12), st.integers(13, 40))
-
-
-@st.composite
-def tables(draw: st.DrawFn) -> tuple[dict[Key, int], list[str], list[str], int]:
-    """Small random tables: 1-4 rows, 0-4 columns (0 = a series), k from 2, 3, 5."""
-    rows = [f"r{i}" for i in range(draw(st.integers(1, 4), label="rows"))]
-    columns = [f"c{j}" for j in range(draw(st.integers(0, 4), label="columns"))]
-    keys = [(row, column) for row in rows for column in (columns or [TOTAL])]
-    counts = {key: draw(COUNTS) for key in keys}
-    if draw(st.booleans(), label="leave zeros out"):
-        counts = {key: count for key, count in counts.items() if count}
-    order = draw(st.permutations(list(counts)), label="key order")
-    k = draw(st.sampled_from([2, 3, 5]), label="k")
-    return {key: counts[key] for key in order}, rows, columns, k
-
-
-@settings(max_examples=200, deadline=None)
-@given(case=tables())
-def test_no_suppressed_cell_can_be_deduced(
-    case: tuple[dict[Key, int], list[str], list[str], int],
+@pytest.mark.parametrize(
+    ("rows", "columns"),
+    [
+        (("a", "b", "a"), COLUMNS),
+        (ROWS, ("x", "y", "x")),
+        (ROWS, ("x", "x")),
+        (("a", TOTAL), COLUMNS),
+        (ROWS, (TOTAL,)),
+        ((TOTAL,), ()),
+    ],
+)
+def test_repeated_categories_or_total_as_a_category_are_refused(
+    rows: tuple[str, ...], columns: tuple[str, ...]
 ) -> None:
-    counts, rows, columns, k = case
-    table = protect_table(counts, rows, columns, k=k)
-    truth = check_protected(table, counts, rows, columns)
-    assert deducible_cells(table, truth) == []
-    assert nonnegative_pinned_cells(table, truth) == []  # the fast check used for big tables
+    with pytest.raises(ValueError, match="repeat|margins"):
+        protect({}, rows, columns)
 
 
-@settings(max_examples=100, deadline=None)
-@given(case=tables())
-def test_zeros_are_never_suppressed(
-    case: tuple[dict[Key, int], list[str], list[str], int],
+@pytest.mark.parametrize(
+    ("cell", "error"),
+    [
+        (Cell(-1, 0), ValueError),
+        (Cell(1, -1), ValueError),
+        (Cell(0, -5), ValueError),
+        (Cell(1.0, 3), TypeError),  # type: ignore[arg-type]
+        (Cell(2, 3.0), TypeError),  # type: ignore[arg-type]
+        # PostgreSQL sums a bigint column to a Decimal.
+        (Cell(2, Decimal(3)), TypeError),  # type: ignore[arg-type]
+        (Cell(Decimal(2), 3), TypeError),  # type: ignore[arg-type]
+        (Cell("2", 3), TypeError),  # type: ignore[arg-type]
+        (Cell(2, None), TypeError),  # type: ignore[arg-type]
+        # Refused even where nothing is counted and the key sum would never be read.
+        (Cell(0, Decimal(0)), TypeError),  # type: ignore[arg-type]
+    ],
+)
+def test_a_count_or_key_sum_that_is_negative_or_not_an_integer_is_refused(
+    cell: Cell, error: type[Exception]
 ) -> None:
-    counts, rows, columns, k = case
-    table = protect_table(counts, rows, columns, k=k)
-    assert all(table.values[key] is None for key in table.suppressed)
-    truth = true_table(counts, rows, columns)
-    assert all(truth[key] >= 1 for key in table.suppressed)
+    # Among ordinary cells, so that it is not the only one checked.
+    cells = {("a", "x"): Cell(12, 700), ("b", "y"): cell, ("c", "z"): Cell(3, 10)}
+    with pytest.raises(error):
+        protect(cells)
+    with pytest.raises(error):
+        protect({("b", TOTAL): cell}, ROWS, ())
 
 
-# --- size --------------------------------------------------------------------------------
+# --- the configured table ----------------------------------------------------------------
 
 
-def nonnegative_pinned_cells(table: ProtectedTable, truth: Mapping[Key, int]) -> list[Key]:
-    """The suppressed cells that cannot move in any consistent nonnegative table (fast check).
-
-    For tables too big for the brute force. The table is a circulation: every interior cell
-    flows from its row to its column, a column total from the column to the total row, the
-    grand total from there to the total column, a row total from there to its row (a series:
-    cells from the line to the outside, its total back). A suppressed cell can grow if a
-    path leads back from its head to its tail through suppressed cells, each usable forwards,
-    or backwards if its count is at least 1; shrinking is the same the other way round.
-    """
-
-    def ends(key: Key) -> tuple[str, str]:
-        row, column = key
-        if not table.columns:
-            return ("line", "outside") if row != TOTAL else ("outside", "line")
-        if row != TOTAL and column != TOTAL:
-            return (f"row {row}", f"column {column}")
-        if row == TOTAL and column != TOTAL:
-            return (f"column {column}", "total row")
-        if row == TOTAL:
-            return ("total row", "total column")
-        return ("total column", f"row {row}")
-
-    arcs: dict[str, list[tuple[str, Key]]] = {}
-    for key in table.suppressed:
-        tail, head = ends(key)
-        arcs.setdefault(tail, []).append((head, key))
-        if truth[key] >= 1:
-            arcs.setdefault(head, []).append((tail, key))
-
-    def reaches(start: str, goal: str, avoiding: Key) -> bool:
-        seen, frontier = {start}, [start]
-        while frontier:
-            for node, key in arcs.get(frontier.pop(), []):
-                if key == avoiding or node in seen:
-                    continue
-                if node == goal:
-                    return True
-                seen.add(node)
-                frontier.append(node)
-        return False
-
-    pinned = []
-    for key in table.suppressed:
-        tail, head = ends(key)
-        can_grow = reaches(head, tail, key)
-        can_shrink = truth[key] >= 1 and reaches(tail, head, key)
-        if not (can_grow or can_shrink):
-            pinned.append(key)
-    return pinned
+def test_the_configured_perturbation_follows_the_settings(make_app: AppFactory) -> None:
+    assert statistics_perturbation(make_app()).checksum() == DEFAULT.checksum()
+    app = make_app(STATISTICS_MIN_CELL=3, STATISTICS_MAX_DEVIATION=3, STATISTICS_NOISE_VARIANCE=1.5)
+    wanted = perturbation_table(PerturbationParameters(k=3, max_deviation=3, variance=1.5))
+    with app.app_context():
+        configured = statistics_perturbation()
+    assert configured.checksum() == wanted.checksum()
+    assert configured.smallest_published == 3
 
 
-def test_fast_checker_catches_the_controls_too() -> None:
-    rows, columns = ["a", "b"], ["x", "y"]
-    counts = {("a", "x"): 3, ("b", "x"): 5}
-    truth = true_table(counts, rows, columns)
-    interior = {(row, column) for row in rows for column in columns}
-    pinned = ProtectedTable(
-        rows=tuple(rows),
-        columns=tuple(columns),
-        k=4,
-        values={key: (None if key in interior else value) for key, value in truth.items()},
-        suppressed=dict.fromkeys(interior, COMPLEMENTARY),
-    )
-    assert sorted(nonnegative_pinned_cells(pinned, truth)) == sorted(interior)
-    series = {("2022", TOTAL): 9, ("2023", TOTAL): 3}
-    series_truth = true_table(series, ["2022", "2023"], [])
-    lone = ProtectedTable(
-        rows=("2022", "2023"),
-        columns=(),
-        k=5,
-        values={**series_truth, ("2023", TOTAL): None},
-        suppressed={("2023", TOTAL): PRIMARY},
-    )
-    assert nonnegative_pinned_cells(lone, series_truth) == [("2023", TOTAL)]
-
-
-def test_towns_by_months_and_a_long_series_are_protected() -> None:
-    generator = random.Random(2024)  # noqa: S311 - test data, not a secret
-    towns = [f"town {i}" for i in range(200)]
-    months = [f"{2022 + month // 12}-{month % 12 + 1:02}" for month in range(30)]
-    # Mostly a handful of reports per town and month, sometimes a busy one.
-    counts = {
-        (town, month): generator.choice([0, 0, 0, 1, 2, 3, 4, 5, 6, 8, 12, 30])
-        for town in towns
-        for month in months
-    }
-    table = protect_table(counts, towns, months)
-    truth = check_protected(table, counts, towns, months)
-    assert len(table.suppressed) > 1000
-    assert nonnegative_pinned_cells(table, truth) == []
-
-    days = [f"day {i}" for i in range(1000)]
-    series = {(day, TOTAL): generator.choice([0, 1, 4, 7, 20]) for day in days}
-    line = protect_table(series, days, [])
-    line_truth = check_protected(line, series, days, [])
-    assert nonnegative_pinned_cells(line, line_truth) == []
+@pytest.mark.parametrize(
+    "settings_out_of_range",
+    [
+        {"STATISTICS_MIN_CELL": 0},
+        {"STATISTICS_MAX_DEVIATION": 0},
+        {"STATISTICS_NOISE_VARIANCE": 4.0},  # not below D² = 4
+        {"STATISTICS_NOISE_VARIANCE": 0},
+    ],
+)
+def test_a_perturbation_setting_out_of_range_stops_the_app(
+    make_app: AppFactory, settings_out_of_range: dict[str, float]
+) -> None:
+    with pytest.raises(ValueError, match="must"):
+        make_app(**settings_out_of_range)

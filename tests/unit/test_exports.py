@@ -11,9 +11,12 @@ from flask import Flask
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.research.disclosure import protect_table
+from app.research.disclosure import TOTAL, Cell, protect_table
 from app.research.exports import FORMULA_STARTS, neutralise_formula, table_as_csv, table_as_json
+from app.research.perturbation import perturbation_table
 from app.research.statistics import Category, StatisticsQuery, StatisticsTable
+
+PERTURBATION = perturbation_table()
 
 
 @pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
@@ -30,7 +33,8 @@ def test_escaped_text_never_starts_a_formula_and_keeps_the_rest(text: str) -> No
 
 def hostile_table() -> StatisticsTable:
     rows = ("a", "b")
-    protected = protect_table({("a", "_total"): 7, ("b", "_total"): 9}, rows, (), 5)
+    cells = {("a", TOTAL): Cell(7, 100), ("b", TOTAL): Cell(9, 300)}
+    protected = protect_table(cells, rows, (), PERTURBATION)
     return StatisticsTable(
         query=StatisticsQuery(rows="place_type"),
         rows=(Category("a", '=HYPERLINK("http://x")'), Category("b", "@SUM(A1)")),
@@ -45,7 +49,14 @@ def test_labels_in_a_csv_cannot_become_formulas(app: Flask) -> None:
     with app.test_request_context():
         text = table_as_csv(hostile_table())
     lines = list(csv.reader(io.StringIO(text)))
-    assert lines[0][:3] == ["place_type", "place_type_label", "count"]
+    assert lines[0] == ["place_type", "place_type_label", "count", "k", "verification", "types",
+                        "codebook_versions"]  # fmt: skip
+    # One line per cell, the total last, each with its published value and nothing withheld.
+    assert [(line[0], line[2]) for line in lines[1:]] == [
+        ("a", str(PERTURBATION.publish(7, 100))),
+        ("b", str(PERTURBATION.publish(9, 300))),
+        (TOTAL, str(PERTURBATION.publish(16, 400))),
+    ]
     cells = [cell for line in lines for cell in line]
     assert not [cell for cell in cells if cell.startswith(FORMULA_STARTS)]
     assert '\'=HYPERLINK("http://x")' in cells
@@ -54,11 +65,40 @@ def test_labels_in_a_csv_cannot_become_formulas(app: Flask) -> None:
 
 
 def test_json_names_its_codebook_verification_and_k(app: Flask) -> None:
+    table = hostile_table()
     with app.test_request_context():
-        data = table_as_json(hostile_table())
+        data = table_as_json(table)
     assert data["codebook_versions"] == ["2026.2"]
     assert data["verification"] == ["verified"]
     assert data["k"] == 5
     assert data["columns"] is None
-    assert data["cells"][-1] == {"row": "_total", "row_label": "Insgesamt", "count": 16,
-                                 "suppressed": None}  # fmt: skip
+    # The total is perturbed on its own, from the summed counts and record keys.
+    assert data["cells"][-1] == {"row": TOTAL, "row_label": "Insgesamt",
+                                 "count": PERTURBATION.publish(16, 400)}  # fmt: skip
+    assert [cell["count"] for cell in data["cells"]] == list(table.protected.values.values())
+
+
+def test_a_two_dimensional_table_exports_every_cell_and_total_as_published(app: Flask) -> None:
+    cells = {("be", "threat"): Cell(12, 1500), ("sn", "threat"): Cell(2, 40)}
+    protected = protect_table(cells, ("be", "sn"), ("threat", "insult"), PERTURBATION)
+    table = StatisticsTable(
+        query=StatisticsQuery(rows="land", columns="type"),
+        rows=(Category("be", "Berlin"), Category("sn", "Sachsen")),
+        columns=(Category("threat", "Bedrohung"), Category("insult", "Beleidigung")),
+        protected=protected,
+        codebook_versions=("2026.2",),
+        made_on=dt.date(2026, 11, 26),
+    )
+    with app.test_request_context():
+        lines = list(csv.reader(io.StringIO(table_as_csv(table))))
+        data = table_as_json(table)
+    assert lines[0] == ["land", "land_label", "type", "type_label", "count", "k", "verification",
+                        "types", "codebook_versions"]  # fmt: skip
+    published = {(line[0], line[2]): int(line[4]) for line in lines[1:]}
+    assert list(published) == list(protected.values)  # every cell and margin, in table order
+    assert published == dict(protected.values)
+    assert published[("be", "insult")] == 0  # nothing counted: a published 0
+    assert published[(TOTAL, TOTAL)] == PERTURBATION.publish(14, 1540)
+    assert {(cell["row"], cell["column"]): cell["count"] for cell in data["cells"]} == published
+    assert all(set(cell) == {"row", "row_label", "column", "column_label", "count"}
+               for cell in data["cells"])  # fmt: skip
