@@ -290,7 +290,9 @@ def _fill_record_keys() -> None:
     update = sa.text("UPDATE incident SET record_key = :key WHERE id = :id")
     for start in range(0, len(ids), KEY_BATCH):
         batch = ids[start : start + KEY_BATCH]
-        connection.execute(update, [{"id": id_, "key": secrets.randbelow(RECORD_KEYS)} for id_ in batch])
+        connection.execute(
+            update, [{"id": id_, "key": secrets.randbelow(RECORD_KEYS)} for id_ in batch]
+        )
 
 
 def _fill_counts(dialect: str) -> None:

@@ -53,9 +53,9 @@ def test_labels_in_a_csv_cannot_become_formulas(app: Flask) -> None:
                         "codebook_versions"]  # fmt: skip
     # One line per cell, the total last, each with its published value and nothing withheld.
     assert [(line[0], line[2]) for line in lines[1:]] == [
-        ("a", str(PERTURBATION.publish(7, 100))),
-        ("b", str(PERTURBATION.publish(9, 300))),
-        (TOTAL, str(PERTURBATION.publish(16, 400))),
+        ("a", str(PERTURBATION.publish_cell(7, 100))),
+        ("b", str(PERTURBATION.publish_cell(9, 300))),
+        (TOTAL, str(PERTURBATION.publish_cell(16, 400))),
     ]
     cells = [cell for line in lines for cell in line]
     assert not [cell for cell in cells if cell.startswith(FORMULA_STARTS)]
@@ -74,7 +74,7 @@ def test_json_names_its_codebook_verification_and_k(app: Flask) -> None:
     assert data["columns"] is None
     # The total is perturbed on its own, from the summed counts and record keys.
     assert data["cells"][-1] == {"row": TOTAL, "row_label": "Insgesamt",
-                                 "count": PERTURBATION.publish(16, 400)}  # fmt: skip
+                                 "count": PERTURBATION.publish_cell(16, 400)}  # fmt: skip
     assert [cell["count"] for cell in data["cells"]] == list(table.protected.values.values())
 
 
@@ -98,7 +98,7 @@ def test_a_two_dimensional_table_exports_every_cell_and_total_as_published(app: 
     assert list(published) == list(protected.values)  # every cell and margin, in table order
     assert published == dict(protected.values)
     assert published[("be", "insult")] == 0  # nothing counted: a published 0
-    assert published[(TOTAL, TOTAL)] == PERTURBATION.publish(14, 1540)
+    assert published[(TOTAL, TOTAL)] == PERTURBATION.publish_cell(14, 1540)
     assert {(cell["row"], cell["column"]): cell["count"] for cell in data["cells"]} == published
     assert all(set(cell) == {"row", "row_label", "column", "column_label", "count"}
                for cell in data["cells"])  # fmt: skip

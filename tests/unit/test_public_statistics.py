@@ -110,7 +110,7 @@ def published(
 ) -> int:
     """The published value of the incidents with every attribute in ``wanted``."""
     covered = [i for i in incidents if all(getattr(i, k) == v for k, v in wanted.items())]
-    return perturbation.publish(len(covered), sum(incident.record_key for incident in covered))
+    return perturbation.publish_cell(len(covered), sum(incident.record_key for incident in covered))
 
 
 def counted_statistics(
