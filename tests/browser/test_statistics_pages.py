@@ -30,7 +30,8 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def statistics_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Staff]]:
     """A migrated app with demo data (as `flask demo generate` makes it), a few small groups
-    that must be withheld, and a researcher account."""
+    (published perturbed, as 0 or from k on, like every other number), and a researcher
+    account."""
     app = create_app(
         {
             "ENV_NAME": "testing",
@@ -79,6 +80,10 @@ def test_the_public_page_works_without_javascript_and_passes_axe(
     assert response.status == 200
     assert bare.locator("svg[role=img]").count() == 4
     assert bare.locator("table.statistics").count() == 4
+    # Nothing is withheld or marked any more; the page says instead that every number moved.
+    assert bare.locator("table.statistics abbr").count() == 0
+    if path.startswith("/de/"):
+        assert bare.get_by_text("ist jede Zahl leicht verändert").count() == 1
     # The year links lead to the same page for that year (no script involved).
     bare.get_by_role("link", name=str(dt.date.today().year), exact=True).click()
     assert bare.url.endswith(f"year={dt.date.today().year}")
@@ -110,7 +115,14 @@ def test_a_researcher_builds_a_table_and_it_passes_axe(
     assert "rows=land" in page.url
     assert page.locator("script").count() == 0
     assert page.locator("table.statistics tbody tr").count() == 16
-    assert page.locator("table.statistics abbr").count() > 0  # Bremen's two are withheld
+    # Bremen's two of last February are perturbed like every other cell, not withheld.
+    assert page.locator("table.statistics abbr").count() == 0
+    bremen = page.locator("table.statistics tbody tr").filter(
+        has=page.get_by_role("rowheader", name="Bremen", exact=True)
+    )
+    numbers = bremen.locator("td").all_inner_texts()
+    assert numbers
+    assert all(text.isdigit() and not 0 < int(text) < 5 for text in numbers), numbers
     problems = [f"desktop: {line}" for line in axe_violations(page)]
     page.set_viewport_size(PHONE)
     problems += no_sideways_scrolling(page)

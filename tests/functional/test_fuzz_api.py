@@ -67,7 +67,7 @@ def _schema_without_security() -> Any:
 def _token(app: Flask, scope: str) -> str:
     with app.app_context():
         _row, text = create_token("Fuzzing", [scope], today=dt.datetime.now(dt.UTC).date())
-        if scope == STATISTICS:  # something to count, with a withheld cell
+        if scope == STATISTICS:  # something to count, with a cell below k (perturbed, not withheld)
             for land, count in (("be", 7), ("hb", 2)):
                 for _ in range(count):
                     counted_incident(coded_land=land, day=dt.date(2025, 6, 1))

@@ -31,6 +31,7 @@ from tests.functional.test_partner_api import (
     schema_errors,
 )
 from tests.integration.test_statistics import counted_incident
+from tests.integration.test_statistics_page import published_keys
 
 STATISTICS = "/api/v1/statistics"
 
@@ -40,15 +41,24 @@ def today() -> dt.date:
 
 
 @pytest.fixture
-def researcher_token(intake_app: Flask) -> str:
+def record_keys(intake_app: Flask) -> dict[str, list[int]]:
+    """The counted incidents' record keys by Land: 7 in Berlin and 2 in Bremen in 2025,
+    9 threats in North Rhine-Westphalia in 2026."""
+    with intake_app.test_request_context():
+        made = {
+            "be": [counted_incident(coded_land="be", day=dt.date(2025, 6, 1)) for _ in range(7)],
+            "hb": [counted_incident(coded_land="hb", day=dt.date(2025, 6, 1)) for _ in range(2)],
+            "nw": [counted_incident(coded_land="nw", day=dt.date(2026, 2, 1), types=("threat",))
+                   for _ in range(9)],
+        }  # fmt: skip
+        db.session.commit()
+        return {land: [incident.record_key for incident in group] for land, group in made.items()}
+
+
+@pytest.fixture
+def researcher_token(intake_app: Flask, record_keys: dict[str, list[int]]) -> str:
     with intake_app.test_request_context():
         _token, text = create_token("Institut", ["statistics"], today=today())
-        for _ in range(7):
-            counted_incident(coded_land="be", day=dt.date(2025, 6, 1))
-        for _ in range(2):
-            counted_incident(coded_land="hb", day=dt.date(2025, 6, 1))
-        for _ in range(9):
-            counted_incident(coded_land="nw", day=dt.date(2026, 2, 1), types=("threat",))
         db.session.commit()
     return text
 
@@ -77,32 +87,45 @@ def test_tokens_without_the_statistics_scope_are_refused(
 
 
 def test_a_table_as_json_and_csv_with_an_audit_event_each(
-    intake_app: Flask, researcher_token: str
+    intake_app: Flask, researcher_token: str, record_keys: dict[str, list[int]]
 ) -> None:
     client = intake_app.test_client()
     answer = fetch(client, researcher_token, rows="land", columns="period")
     assert answer.status_code == 200
     assert answer.headers["Cache-Control"] == "no-store"
     table = answer.get_json()
+    assert all(set(cell) == {"row", "row_label", "column", "column_label", "count"}
+               for cell in table["cells"])  # fmt: skip
     cells = {(cell["row"], cell["column"]): cell["count"] for cell in table["cells"]}
-    reasons = {(cell["row"], cell["column"]): cell["suppressed"] for cell in table["cells"]}
-    assert reasons[("hb", "2025")] == "primary"  # two incidents: withheld
-    assert reasons[("be", "2025")] == "complementary"  # 2025's total minus it would be 2
-    assert cells[("nw", "2026")] == 9
-    assert cells[("_total", "_total")] == 18
+    be, hb, nw = record_keys["be"], record_keys["hb"], record_keys["nw"]
+    # Bremen's two are published like any cell (as 0 or 5), perturbed by their own keys.
+    assert cells[("hb", "2025")] == published_keys(intake_app, hb)
+    assert cells[("hb", "2025")] in (0, 5)
+    assert cells[("be", "2025")] == published_keys(intake_app, be)
+    assert cells[("nw", "2026")] == published_keys(intake_app, nw)
+    assert cells[("hb", "2026")] == 0
+    # Totals are perturbed from their own incidents, not added up from the published cells.
+    assert cells[("_total", "2025")] == published_keys(intake_app, be, hb)
+    assert cells[("nw", "_total")] == cells[("nw", "2026")]
+    assert cells[("_total", "_total")] == published_keys(intake_app, be, hb, nw)
     assert table["codebook_versions"] == [current_codebook().version]
     assert table["verification"] == ["verified"]
-    assert not [n for n in cells.values() if n is not None and 0 < n < table["k"]]
+    assert table["k"] == 5
+    assert all(isinstance(n, int) for n in cells.values())
+    assert not [n for n in cells.values() if 0 < n < table["k"]]
     text = fetch(client, researcher_token, rows="land", format="csv", lang="en")
     assert text.status_code == 200
     assert text.mimetype == "text/csv"
     assert "attachment" in text.headers["Content-Disposition"]
-    lines = list(csv.DictReader(io.StringIO(text.get_data(as_text=True))))
+    reader = csv.DictReader(io.StringIO(text.get_data(as_text=True)))
+    assert "suppressed" not in (reader.fieldnames or [])
+    lines = list(reader)
     by_land = {line["land"]: line for line in lines}
-    assert by_land["nw"]["count"] == "9"
-    assert by_land["be"]["suppressed"] == "complementary"  # the smallest other count
-    assert by_land["hb"]["count"] == ""
-    assert by_land["hb"]["suppressed"] == "primary"
+    # The same incidents as in the JSON table by Land and period: the same numbers.
+    assert by_land["nw"]["count"] == str(cells[("nw", "_total")])
+    assert by_land["be"]["count"] == str(cells[("be", "_total")])
+    assert by_land["hb"]["count"] == str(published_keys(intake_app, hb))
+    assert by_land["_total"]["count"] == str(cells[("_total", "_total")])
     assert by_land["nw"]["land_label"] == "North Rhine-Westphalia"
     assert {line["codebook_versions"] for line in lines} == {current_codebook().version}
     with intake_app.app_context():
@@ -193,7 +216,8 @@ def test_every_answer_conforms_to_the_document(
         return
     table = response.get_json()
     assert schema_errors(table, schemas["StatisticsTable"], document) == []
-    counts = [cell["count"] for cell in table["cells"] if cell["count"] is not None]
+    counts = [cell["count"] for cell in table["cells"]]
+    assert all(isinstance(n, int) for n in counts)  # nothing is withheld
     assert not [n for n in counts if 0 < n < table["k"]]
     json.dumps(table)
 
@@ -251,7 +275,9 @@ def test_months_outside_the_range_and_loose_values_are_named(
     assert named in body["message"]
 
 
-def test_the_edges_of_the_range_are_counted(intake_app: Flask, researcher_token: str) -> None:
+def test_the_edges_of_the_range_are_counted(
+    intake_app: Flask, researcher_token: str, record_keys: dict[str, list[int]]
+) -> None:
     client = intake_app.test_client()
     table = fetch(client, researcher_token, rows="period", period="month", **{"from": "2026-01",
                   "to": "2099-12"}).get_json()  # fmt: skip
@@ -260,4 +286,6 @@ def test_the_edges_of_the_range_are_counted(intake_app: Flask, researcher_token:
     assert rows[-1] == today().strftime("%Y-%m")  # never past the current month
     early = fetch(client, researcher_token, rows="land", **{"from": "1990-01"})
     assert early.status_code == 200
-    assert early.get_json()["cells"][-1]["count"] == 18
+    assert early.get_json()["cells"][-1]["count"] == published_keys(
+        intake_app, *record_keys.values()
+    )

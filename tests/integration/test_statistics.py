@@ -1,9 +1,14 @@
-"""Counting on SQLite and PostgreSQL: what counts, how it is grouped, how it is protected."""
+"""Counting on SQLite and PostgreSQL: what counts, how it is grouped, how it is protected.
+
+What counts is checked on the true counts (``count_cells``, never shown); how it is published
+is checked against the cell-key method itself: a published value is
+``statistics_perturbation().publish_cell(count, key sum)`` of exactly the incidents it counts.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import pytest
@@ -14,13 +19,14 @@ from app.extensions import db
 from app.intake.services import code_incident
 from app.models import CaseCode, Incident
 from app.models.incident import CLOSED, NOT_VERIFIABLE, OUT_OF_SCOPE, RECEIVED, VERIFIED
-from app.research.disclosure import TOTAL
+from app.research.disclosure import TOTAL, ProtectedTable, statistics_perturbation
 from app.research.public import count_public_statistics, public_statistics
 from app.research.statistics import (
     NOT_STATED,
     InvalidStatisticsQuery,
     StatisticsQuery,
     build_table,
+    count_cells,
     parse_query,
 )
 from tests.factories import TODAY, sample_answers
@@ -65,12 +71,29 @@ def many(count: int, **fields: Any) -> list[Incident]:
 
 
 def table_for(**parameters: str) -> Any:
-    return build_table(parse_query(parameters), k=5, today=TODAY)
+    return build_table(parse_query(parameters), today=TODAY)
+
+
+def true_counts(**parameters: str) -> dict[tuple[str, str], int]:
+    """The true counts of a table, keyed (row, column or TOTAL): what the statistics count."""
+    return count_cells(parse_query(parameters)).counts
+
+
+def published(incidents: Sequence[Incident]) -> int:
+    """What the configured perturbation publishes for a cell of exactly ``incidents`` (one
+    listed twice counts twice, as under "every coded type")."""
+    keys = [incident.record_key for incident in incidents]
+    return statistics_perturbation().publish_cell(len(keys), sum(keys))
+
+
+def assert_nothing_below_k(table: ProtectedTable) -> None:
+    assert table.k == 5
+    assert not [value for value in table.values.values() if 0 < value < table.k]
 
 
 def test_only_verified_coded_originals_count(counting: Flask) -> None:
     originals = many(6)
-    many(5, verification=NOT_VERIFIABLE, state=CLOSED)
+    undecidable = many(5, verification=NOT_VERIFIABLE, state=CLOSED)
     many(7, verification=OUT_OF_SCOPE, state=OUT_OF_SCOPE)  # never counted
     many(8, verification=None, state=RECEIVED)  # not decided yet
     for repeat in many(9):  # repeat reports of the first incident
@@ -79,63 +102,104 @@ def test_only_verified_coded_originals_count(counting: Flask) -> None:
     for incident in uncoded:
         incident.coded_on = None
     db.session.flush()
-    assert table_for(rows="land").value(TOTAL) == 6
+    assert true_counts(rows="land") == {("be", TOTAL): 6}
+    assert table_for(rows="land").value(TOTAL) == published(originals)
+    assert true_counts(rows="verification", verification="verified,not_verifiable") == {
+        (VERIFIED, TOTAL): 6,
+        (NOT_VERIFIABLE, TOTAL): 5,
+    }
     both = table_for(rows="verification", verification="verified,not_verifiable")
-    assert (both.value(VERIFIED), both.value(NOT_VERIFIABLE), both.value(TOTAL)) == (6, 5, 11)
+    assert both.value(VERIFIED) == published(originals)
+    assert both.value(NOT_VERIFIABLE) == published(undecidable)
+    assert both.value(TOTAL) == published(originals + undecidable)
     assert both.query.verification == (VERIFIED, NOT_VERIFIABLE)
     assert both.codebook_versions == (current_codebook().version,)
 
 
-def test_grouping_by_land_and_type_protects_small_cells(counting: Flask) -> None:
-    many(20, coded_land="be")
-    many(12, coded_land="nw", types=("threat",))
-    many(3, coded_land="sn")  # small: withheld, and one more cell with it
+def test_grouping_by_land_and_type_perturbs_every_cell_and_total_on_its_own(
+    counting: Flask,
+) -> None:
+    berlin = many(20, coded_land="be")
+    nrw = many(12, coded_land="nw", types=("threat",))
+    saxony = many(3, coded_land="sn")  # small: published as 0 or as 5, never as 3
     table = table_for(rows="land", columns="type")
     assert [row.code for row in table.rows] == list(current_codebook().question("land").codes)
-    assert table.value("nw", "threat") == 12
-    assert table.protected.suppressed[("sn", "verbal_abuse")] == "primary"
-    assert table.protected.suppressed[("sn", TOTAL)] == "primary"
-    # The column would give 3 away (23 - 20), so Berlin's cell and its total go with it.
-    assert table.protected.suppressed[("be", "verbal_abuse")] == "complementary"
-    assert table.value(TOTAL, "verbal_abuse") == 23
-    assert table.value(TOTAL) == 35
-    published = [v for v in table.protected.values.values() if v is not None]
-    assert not [v for v in published if 0 < v < 5]
-    assert table.value("hh", "verbal_abuse") == 0  # zeros are published
+    assert true_counts(rows="land", columns="type") == {
+        ("be", "verbal_abuse"): 20,
+        ("nw", "threat"): 12,
+        ("sn", "verbal_abuse"): 3,
+    }
+    assert table.value("nw", "threat") == published(nrw)
+    assert table.value("be", "verbal_abuse") == published(berlin)
+    assert table.value("sn", "verbal_abuse") == published(saxony)
+    assert table.value("sn", "verbal_abuse") in (0, 5)
+    # A total is perturbed from its own incidents, not added up from published cells: a row
+    # of one cell publishes that cell's number, a column of two the number of both together.
+    assert table.value("sn") == table.value("sn", "verbal_abuse")
+    assert table.value("be") == table.value("be", "verbal_abuse")
+    assert table.value(TOTAL, "verbal_abuse") == published(berlin + saxony)
+    assert table.value(TOTAL, "threat") == table.value("nw", "threat")
+    assert table.value(TOTAL) == published(berlin + nrw + saxony)
+    assert abs(table.value(TOTAL) - 35) <= 2
+    assert_nothing_below_k(table.protected)
+    assert table.value("hh", "verbal_abuse") == 0  # a true zero is published as 0
+    assert table.value("hh") == 0
 
 
 def test_every_type_counts_each_coded_type(counting: Flask) -> None:
-    many(6, types=("assault", "verbal_abuse"))
-    many(5, types=("verbal_abuse",))
+    both = many(6, types=("assault", "verbal_abuse"))
+    abuse = many(5, types=("verbal_abuse",))
+    assert true_counts(rows="type") == {("assault", TOTAL): 6, ("verbal_abuse", TOTAL): 5}
     severe = table_for(rows="type")
-    assert (severe.value("assault"), severe.value("verbal_abuse")) == (6, 5)
+    assert (severe.value("assault"), severe.value("verbal_abuse")) == (
+        published(both),
+        published(abuse),
+    )
+    assert true_counts(rows="type", types="every") == {
+        ("assault", TOTAL): 6,
+        ("verbal_abuse", TOTAL): 11,
+    }
     every = table_for(rows="type", types="every")
-    assert (every.value("assault"), every.value("verbal_abuse"), every.value(TOTAL)) == (6, 11, 17)
+    assert every.value("assault") == published(both)
+    assert every.value("verbal_abuse") == published(both + abuse)
+    # Each incident's record key once per type it is counted under, like its count.
+    assert every.value(TOTAL) == published(both + both + abuse)
     only_assault = table_for(rows="land", types="every", type="assault")
-    assert only_assault.value("be") == 6
+    assert only_assault.value("be") == published(both)
 
 
 def test_periods_filters_and_not_stated(counting: Flask) -> None:
-    many(5, day=dt.date(2025, 2, 1))
-    many(6, day=dt.date(2025, 11, 30), gender=None)
-    many(7, day=dt.date(2026, 1, 15), coded_town="berlin")
+    february = many(5, day=dt.date(2025, 2, 1))
+    november = many(6, day=dt.date(2025, 11, 30), gender=None)
+    january = many(7, day=dt.date(2026, 1, 15), coded_town="berlin")
+    assert true_counts(rows="period") == {("2025", TOTAL): 11, ("2026", TOTAL): 7}
     years = table_for(rows="period")
     assert [row.code for row in years.rows] == ["2025", "2026"]
-    assert (years.value("2025"), years.value("2026")) == (11, 7)
+    assert (years.value("2025"), years.value("2026")) == (
+        published(february + november),
+        published(january),
+    )
     quarters = table_for(rows="period", period="quarter", **{"from": "2025-01", "to": "2025-12"})
     assert [row.code for row in quarters.rows] == ["2025-Q1", "2025-Q2", "2025-Q3", "2025-Q4"]
-    assert (quarters.value("2025-Q1"), quarters.value("2025-Q2")) == (5, 0)
+    assert (quarters.value("2025-Q1"), quarters.value("2025-Q2")) == (published(february), 0)
+    # The year 2025 asked for as a range of quarters: the same incidents, the same number.
+    assert quarters.value(TOTAL) == years.value("2025")
     months = table_for(rows="period", period="month", **{"from": "2025-11"})
     assert months.rows[0].code == "2025-11"
     assert months.rows[-1].code == "2026-11"  # up to this month, empty months included
-    assert months.value("2026-01") == 7
+    assert months.value("2026-01") == published(january)
+    assert true_counts(rows="gender")[(NOT_STATED, TOTAL)] == 6
     gender = table_for(rows="gender")
-    assert gender.value(NOT_STATED) == 6
+    assert gender.value(NOT_STATED) == published(november)
     assert gender.rows[-1].label == "nicht angegeben"
+    assert true_counts(rows="town", land="be") == {("berlin", TOTAL): 7, (NOT_STATED, TOTAL): 11}
     towns = table_for(rows="town", land="be")
-    assert (towns.value("berlin"), towns.value(NOT_STATED)) == (7, 11)
+    assert towns.value("berlin") == published(january)
+    assert towns.value(NOT_STATED) == published(february + november)
     only_2026 = table_for(rows="land", period="month", **{"from": "2026-01", "to": "2026-01"})
-    assert only_2026.value(TOTAL) == 7
+    assert only_2026.value(TOTAL) == published(january)
+    for table in (years, quarters, months, gender, towns, only_2026):
+        assert_nothing_below_k(table.protected)
 
 
 @pytest.mark.parametrize(
@@ -169,36 +233,66 @@ def test_a_query_survives_its_own_parameters(app: Flask) -> None:
         assert StatisticsQuery().as_parameters()["rows"] == "period"
 
 
-def test_public_tables_publish_every_shared_total(counting: Flask) -> None:
-    many(30, day=dt.date(2025, 5, 1))
-    many(3, day=dt.date(2026, 2, 1), coded_land="hb", types=("threat",))
-    many(9, day=dt.date(2026, 2, 1))
-    statistics = count_public_statistics(k=5, today=TODAY)
+def test_public_tables_publish_each_year_alike_in_every_table(counting: Flask) -> None:
+    spring = many(30, day=dt.date(2025, 5, 1))
+    bremen = many(3, day=dt.date(2026, 2, 1), coded_land="hb", types=("threat",))
+    berlin = many(9, day=dt.date(2026, 2, 1))
+    statistics = count_public_statistics(statistics_perturbation(), today=TODAY)
     assert statistics.years == ("2025", "2026")
+    assert statistics.k == 5
     for table in (statistics.by_month, statistics.by_type, statistics.by_land):
-        assert table.value("2025") == 30
-        values = [v for v in table.values.values() if v is not None]
-        assert not [v for v in values if 0 < v < 5]
-    assert statistics.by_land.value("2026", "hb") is None
-    for table in (statistics.by_month, statistics.by_type, statistics.by_land):
-        assert table.value("2026") == 12  # shared totals are always published
+        # A year's total is perturbed from the year's incidents: the same in all three tables.
+        assert table.value("2025") == published(spring)
+        assert table.value("2026") == published(bremen + berlin)
+        assert table.value(TOTAL) == published(spring + bremen + berlin)
+        assert_nothing_below_k(table)
+    # Bremen's three are published like any other cell (as 0 or 5), never withheld.
+    assert statistics.by_land.value("2026", "hb") == published(bremen)
+    assert statistics.by_land.value("2026", "hb") in (0, 5)
+    assert statistics.by_type.value("2026", "threat") == published(bremen)
+    assert statistics.by_land.value("2026", "be") == published(berlin)
+    assert statistics.by_month.value("2026", "02") == published(bremen + berlin)
+    assert statistics.by_month.value("2025", "05") == published(spring)
+    assert statistics.by_month.value("2026", "03") == 0
 
 
 def test_the_public_tables_are_current_after_every_change(counting: Flask) -> None:
-    many(5)
-    assert public_statistics(counting, today=TODAY).by_month.value(TOTAL) == 5
-    (moved,) = many(5)[:1]
-    assert public_statistics(counting, today=TODAY).by_month.value(TOTAL) == 10
-    moved.duplicate_of = moved.id - 1  # no one's cache to drop: the counts follow the row
-    assert public_statistics(counting, today=TODAY).by_month.value(TOTAL) == 9
+    first = many(5)
+    assert public_statistics(counting, today=TODAY).by_month.value(TOTAL) == published(first)
+    second = many(5)
+    assert public_statistics(counting, today=TODAY).by_month.value(TOTAL) == published(
+        first + second
+    )
+    moved = second[0]
+    moved.duplicate_of = first[-1].id  # no one's cache to drop: the counts follow the row
+    assert public_statistics(counting, today=TODAY).by_month.value(TOTAL) == published(
+        first + second[1:]
+    )
+    assert true_counts(rows="period") == {("2026", TOTAL): 9}
 
 
-def test_a_year_too_small_to_publish_is_left_out_of_every_public_table(counting: Flask) -> None:
-    many(3, day=dt.date(2024, 7, 1))  # a whole year below k: even its total would identify
-    many(20, day=dt.date(2025, 5, 1))
-    statistics = count_public_statistics(k=5, today=TODAY)
-    assert statistics.years == ("2025", "2026")
-    assert statistics.hidden_years == ("2024",)
+def _key_sum_publishing(count: int, *, zero: bool) -> int:
+    """A sum of record keys with which ``count`` incidents are published as 0 (``zero``) or
+    as k or more."""
+    perturbation = statistics_perturbation()
+    return next(key_sum for key_sum in range(256)
+                if (perturbation.publish_cell(count, key_sum) == 0) == zero)  # fmt: skip
+
+
+@pytest.mark.parametrize("zero", [True, False], ids=["published as 0", "published as k or more"])
+def test_a_small_year_is_shown_and_perturbed_like_any_other(counting: Flask, zero: bool) -> None:
+    """Suppression once left a whole year out (even its total would have identified); now
+    its total is perturbed like every other, and the year keeps its row either way."""
+    key_sum = _key_sum_publishing(3, zero=zero)
+    small = [counted_incident(day=dt.date(2024, 7, 1), record_key=key)
+             for key in (key_sum, 0, 0)]  # fmt: skip
+    large = many(20, day=dt.date(2025, 5, 1))
+    assert sum(incident.record_key for incident in small) == key_sum  # the keys were kept
+    statistics = count_public_statistics(statistics_perturbation(), today=TODAY)
+    assert statistics.years == ("2024", "2025", "2026")
     for table in (statistics.by_month, statistics.by_type, statistics.by_land):
-        assert table.value(TOTAL) == 20  # the grand total counts only the years shown
-        assert table.value("2025") == 20
+        assert table.value("2024") == published(small)
+        assert (table.value("2024") == 0) is zero
+        assert table.value("2025") == published(large)
+        assert table.value(TOTAL) == published(small + large)  # every year counts
+        assert_nothing_below_k(table)

@@ -32,7 +32,7 @@ from app.research.counts import (
     statistics_count_differences,
     suspend_statistics_counts,
 )
-from app.research.disclosure import TOTAL
+from app.research.disclosure import TOTAL, statistics_perturbation
 from app.research.public import count_public_statistics
 from app.research.statistics import (
     DIMENSIONS,
@@ -48,6 +48,7 @@ from app.research.statistics import (
 )
 from tests.conftest import AppFactory
 from tests.factories import TODAY, sample_answers, store_sample_report
+from tests.integration.test_statistics_page import html_tables
 from tests.staff import make_staff
 
 RECEIPT_SECRET = b"r" * 32
@@ -471,13 +472,16 @@ def test_writers_at_the_same_time_never_lose_a_count(db_app: Flask, moderator_id
 def test_every_worker_reads_the_same_current_counts(
     make_app: AppFactory, db_app: Flask, moderator_id: int
 ) -> None:
-    """A second app on the same database stands for another worker or node: no cache to drop."""
+    """A second app on the same database stands for another worker or node: no cache to drop.
+
+    Fourteen incidents, then seven of them marked as repeats of the others: 14 is published
+    as 12..16 and 7 as 5..9, so the change shows whatever the record keys."""
     other = make_app(DATABASE_URL=db_app.config["SQLALCHEMY_DATABASE_URI"])
     with db_app.test_request_context():
         moderator = load_moderator(moderator_id)
         rng = seeded(8)
         made = []
-        for _ in range(6):
+        for _ in range(14):
             incident = new_case(rng, dt.date(2025, 5, 3))
             cases.start_review(incident, by=moderator)
             cases.code_case(incident, {"incident_types": ["threat"], "land": ["hb"],
@@ -486,15 +490,30 @@ def test_every_worker_reads_the_same_current_counts(
             cases.verify_case(incident, by=moderator, today=TODAY)
             made.append(incident)
         db.session.commit()
+        keys = [incident.record_key for incident in made]
+        perturbation = statistics_perturbation()
     reader = other.test_client()
-    assert "<td>6</td>" in reader.get("/de/statistics").get_data(as_text=True)
+
+    def published_2025() -> dict[str, int]:
+        html = reader.get("/de/statistics?year=2025").get_data(as_text=True)
+        tables = html_tables(html)
+        return {
+            "year": tables["Bestätigte Vorfälle pro Jahr"].value("2025"),
+            "Land": tables["Vorfälle nach Bundesland, 2025"].value("Bremen"),
+            "type": tables["Vorfälle nach Art, 2025"].value("Bedrohung"),
+        }
+
+    before = perturbation.publish_cell(14, sum(keys))
+    assert published_2025() == dict.fromkeys(("year", "Land", "type"), before)
     with db_app.test_request_context():
         moderator = load_moderator(moderator_id)
-        cases.link_duplicate(db.session.merge(made[0]), db.session.merge(made[1]), by=moderator)
+        for repeat, original in zip(made[:7], made[7:], strict=True):
+            cases.link_duplicate(db.session.merge(repeat), db.session.merge(original),
+                                 by=moderator)  # fmt: skip
         db.session.commit()
-    page = reader.get("/de/statistics").get_data(as_text=True)
-    assert "<td>5</td>" in page
-    assert "<td>6</td>" not in page
+    after = perturbation.publish_cell(7, sum(keys[7:]))
+    assert after != before
+    assert published_2025() == dict.fromkeys(("year", "Land", "type"), after)
     with other.app_context():
         db.session.remove()
         db.engine.dispose()
@@ -535,6 +554,7 @@ def test_every_table_reads_the_same_from_the_counts_as_from_the_incidents() -> N
               (StatisticsQuery(), [PERIOD, "land"]), (quarters, ["town", "place_type", "gender"]),
               (queries[-1], ["gender", "age_band"])]  # fmt: skip
     assert count_tables(tables) == count_tables(tables, from_incidents=True)
-    assert count_public_statistics(k=5, today=TODAY) == count_public_statistics(
-        k=5, today=TODAY, from_incidents=True
+    perturbation = statistics_perturbation()
+    assert count_public_statistics(perturbation, today=TODAY) == count_public_statistics(
+        perturbation, today=TODAY, from_incidents=True
     )

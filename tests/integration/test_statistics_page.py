@@ -4,29 +4,119 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from app.codebook import current_codebook
 from app.extensions import db
+from app.research.disclosure import statistics_perturbation
 from tests.integration.test_statistics import many
 from tests.pages import is_on_site, linked_urls, visible_text
 
 
+@dataclass
+class HtmlTable:
+    """A table as a page shows it: its caption, column headers and rows by their headers."""
+
+    caption: str
+    columns: list[str] = field(default_factory=list)  # the headers after the first
+    rows: dict[str, list[str]] = field(default_factory=dict)  # tbody and tfoot alike
+
+    def value(self, row: str, column: str | None = None) -> int:
+        """The number in ``row`` under ``column`` (None: the last column, the row's total).
+        Fails for anything but a plain number (a withheld "x" included)."""
+        text = self.rows[row][-1 if column is None else self.columns.index(column)]
+        assert text.isdigit(), f"{self.caption}: {row} / {column} shows {text!r}"
+        return int(text)
+
+
+class _TableReader(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tables: list[HtmlTable] = []
+        self._in_caption = False
+        self._row: list[str] | None = None
+        self._cell: list[str] | None = None
+        self._header_row = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "table":
+            self.tables.append(HtmlTable(caption=""))
+        elif tag == "caption":
+            self._in_caption = True
+        elif tag == "thead":
+            self._header_row = True
+        elif tag == "tr" and self.tables:
+            self._row = []
+        elif tag in ("th", "td") and self._row is not None:
+            self._cell = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "caption":
+            self._in_caption = False
+        elif tag == "thead":
+            self._header_row = False
+        elif tag in ("th", "td") and self._row is not None and self._cell is not None:
+            self._row.append(" ".join("".join(self._cell).split()))
+            self._cell = None
+        elif tag == "tr" and self._row is not None:
+            table, (first, *rest) = self.tables[-1], self._row
+            if self._header_row:
+                table.columns = rest
+            else:
+                table.rows[first] = rest
+            self._row = None
+
+    def handle_data(self, data: str) -> None:
+        if self._in_caption:
+            self.tables[-1].caption += data
+        elif self._cell is not None:
+            self._cell.append(data)
+
+
+def html_tables(html: str) -> dict[str, HtmlTable]:
+    """Every table of a page by its caption."""
+    reader = _TableReader()
+    reader.feed(html)
+    tables = {" ".join(table.caption.split()): table for table in reader.tables}
+    assert len(tables) == len(reader.tables), "two tables share a caption"
+    return tables
+
+
+def published_keys(app: Flask, *groups: Sequence[int]) -> int:
+    """What the app's perturbation publishes for incidents with these record keys."""
+    keys = [key for group in groups for key in group]
+    return statistics_perturbation(app).publish_cell(len(keys), sum(keys))
+
+
 @pytest.fixture
-def counted(db_app: Flask) -> FlaskClient:
+def record_keys(db_app: Flask) -> dict[str, list[int]]:
+    """The counted incidents' record keys, by group."""
     with db_app.test_request_context():
         this_month = dt.date.today().replace(day=1)
-        many(40, day=dt.date(this_month.year - 1, 6, 3), coded_land="nw")
-        many(12, day=this_month, coded_land="be", types=("threat",))
-        many(3, day=this_month, coded_land="hb")  # too few to publish
+        groups = {
+            "nw": many(40, day=dt.date(this_month.year - 1, 6, 3), coded_land="nw"),
+            "be": many(12, day=this_month, coded_land="be", types=("threat",)),
+            "hb": many(3, day=this_month, coded_land="hb"),  # published as 0 or 5, never as 3
+        }
         db.session.commit()
+        return {name: [incident.record_key for incident in made] for name, made in groups.items()}
+
+
+@pytest.fixture
+def counted(db_app: Flask, record_keys: dict[str, list[int]]) -> FlaskClient:
     return db_app.test_client()
 
 
 @pytest.mark.parametrize("lang", ["de", "en"])
-def test_the_page_shows_protected_charts_and_tables(counted: FlaskClient, lang: str) -> None:
+def test_the_page_shows_protected_charts_and_tables(
+    db_app: Flask, counted: FlaskClient, record_keys: dict[str, list[int]], lang: str
+) -> None:
     response = counted.get(f"/{lang}/statistics")
     assert response.status_code == 200
     assert "Set-Cookie" not in response.headers
@@ -39,19 +129,51 @@ def test_the_page_shows_protected_charts_and_tables(counted: FlaskClient, lang: 
         assert f'<title id="{chart}-title">' in html
         assert f'<desc id="{chart}-desc">' in html
     assert html.count("<table") == 4
-    text = visible_text(html)
-    assert "55" in text  # all years together
+    # Every number is perturbed by its own incidents' record keys; nothing is withheld.
+    nw, be, hb = record_keys["nw"], record_keys["be"], record_keys["hb"]
+    years, _months, types, lands = html_tables(html).values()
+    this_year = dt.date.today().year
+    assert years.value(str(this_year - 1)) == published_keys(db_app, nw)
+    assert years.value(str(this_year)) == published_keys(db_app, be, hb)
+    everything = published_keys(db_app, nw, be, hb)
+    for table in (years, types, lands):  # all years: the same incidents, the same total
+        assert table.value(list(table.rows)[-1]) == everything
+    assert abs(everything - 55) <= 2
+    assert str(everything) in visible_text(html)
+    assert lands.value("Bremen") == published_keys(db_app, hb)  # same name in both languages
+    assert lands.value("Bremen") in (0, 5)
+    assert lands.value("Hamburg") == 0
+    with db_app.app_context():
+        kinds = current_codebook().question("incident_types")
+        threat, abuse = (kinds.answer(code).label(lang) for code in ("threat", "verbal_abuse"))
+    assert types.value(threat) == published_keys(db_app, be)
+    assert types.value(abuse) == published_keys(db_app, nw, hb)
     numbers = {int(n) for n in re.findall(r"<td>(\d+)</td>", html)}
     assert not numbers & {1, 2, 3, 4}
+    assert "<abbr" not in html
     assert [url for url in linked_urls(html) if not is_on_site(url)] == []
     assert not re.search(r"https?://", html)
 
 
-def test_a_year_narrows_the_splits(counted: FlaskClient) -> None:
+def test_the_page_says_that_every_number_is_perturbed(counted: FlaskClient) -> None:
+    text = visible_text(counted.get("/de/statistics").get_data(as_text=True))
+    assert "ist jede Zahl leicht verändert" in text
+    assert "nie ist eine Zahl von 1 bis 4 zu sehen" in text
+    assert "Summen müssen nicht genau zu ihren Teilen passen" in text
+    assert "mit x markiert" not in text
+    assert "fehlen ganz" not in text  # no year is left out any more
+
+
+def test_a_year_narrows_the_splits(
+    db_app: Flask, counted: FlaskClient, record_keys: dict[str, list[int]]
+) -> None:
     last_year = str(dt.date.today().year - 1)
     html = counted.get(f"/de/statistics?year={last_year}").get_data(as_text=True)
     assert f"Nach Bundesland ({last_year})" in html
-    assert '<th scope="row">Nordrhein-Westfalen</th><td>40</td>' in html
+    lands = html_tables(html)[f"Vorfälle nach Bundesland, {last_year}"]
+    assert lands.value("Nordrhein-Westfalen") == published_keys(db_app, record_keys["nw"])
+    assert lands.value("Berlin") == 0  # Berlin's are this year's
+    assert lands.value("Insgesamt") == lands.value("Nordrhein-Westfalen")  # the same incidents
     for year, status in (("1900", 400), ("0000", 400), ("9999", 400), ("abc", 400),
                          ("_total", 400), ("2015", 404)):  # fmt: skip
         unknown = counted.get(f"/de/statistics?year={year}")
@@ -68,4 +190,7 @@ def test_a_year_narrows_the_splits(counted: FlaskClient) -> None:
 def test_an_empty_database_shows_zeros(db_client: FlaskClient) -> None:
     response = db_client.get("/en/statistics")
     assert response.status_code == 200
-    assert "<td>0</td>" in response.get_data(as_text=True)
+    tables = html_tables(response.get_data(as_text=True))
+    assert len(tables) == 4
+    for table in tables.values():
+        assert {text for cells in table.rows.values() for text in cells} == {"0"}
