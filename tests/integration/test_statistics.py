@@ -132,7 +132,7 @@ def test_grouping_by_land_and_type_perturbs_every_cell_and_total_on_its_own(
     assert table.value("nw", "threat") == published(nrw)
     assert table.value("be", "verbal_abuse") == published(berlin)
     assert table.value("sn", "verbal_abuse") == published(saxony)
-    assert table.value("sn", "verbal_abuse") in (0, 5)
+    assert table.value("sn", "verbal_abuse") in statistics_perturbation().distribution(3)
     # A total is perturbed from its own incidents, not added up from published cells: a row
     # of one cell publishes that cell's number, a column of two the number of both together.
     assert table.value("sn") == table.value("sn", "verbal_abuse")
@@ -140,7 +140,7 @@ def test_grouping_by_land_and_type_perturbs_every_cell_and_total_on_its_own(
     assert table.value(TOTAL, "verbal_abuse") == published(berlin + saxony)
     assert table.value(TOTAL, "threat") == table.value("nw", "threat")
     assert table.value(TOTAL) == published(berlin + nrw + saxony)
-    assert abs(table.value(TOTAL) - 35) <= 2
+    assert abs(table.value(TOTAL) - 35) <= 3  # D
     assert_nothing_below_k(table.protected)
     assert table.value("hh", "verbal_abuse") == 0  # a true zero is published as 0
     assert table.value("hh") == 0
@@ -246,9 +246,9 @@ def test_public_tables_publish_each_year_alike_in_every_table(counting: Flask) -
         assert table.value("2026") == published(bremen + berlin)
         assert table.value(TOTAL) == published(spring + bremen + berlin)
         assert_nothing_below_k(table)
-    # Bremen's three are published like any other cell (as 0 or 5), never withheld.
+    # Bremen's three are published like any other cell (as 0 or 5 to 7), never withheld.
     assert statistics.by_land.value("2026", "hb") == published(bremen)
-    assert statistics.by_land.value("2026", "hb") in (0, 5)
+    assert statistics.by_land.value("2026", "hb") in statistics_perturbation().distribution(3)
     assert statistics.by_type.value("2026", "threat") == published(bremen)
     assert statistics.by_land.value("2026", "be") == published(berlin)
     assert statistics.by_month.value("2026", "02") == published(bremen + berlin)
