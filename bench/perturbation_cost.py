@@ -40,9 +40,9 @@ SIZES = (11_800, 39_000)
 # The years the demo's reports cover whole; a few incidents happened the year before.
 WHOLE_YEARS = frozenset({"2024", "2025", "2026"})
 PARAMETER_SETS = (
-    PerturbationParameters(k=5, max_deviation=2, variance=1.0),  # the default
+    PerturbationParameters(k=5, max_deviation=3, variance=1.0),  # the default
+    PerturbationParameters(k=5, max_deviation=2, variance=1.0),
     PerturbationParameters(k=5, max_deviation=3, variance=1.5),
-    PerturbationParameters(k=5, max_deviation=3, variance=2.0),
 )
 
 Record = dict[str, str]
@@ -107,7 +107,7 @@ class Cells:
 def relative_errors(table: PerturbationTable, cells: Cells) -> list[float]:
     errors = []
     for count, key_sum in (cells.get(name) for name in cells.cells):
-        errors.append(abs(table.publish(count, key_sum) - count) / count)
+        errors.append(abs(table.publish_cell(count, key_sum) - count) / count)
     return errors
 
 
@@ -130,7 +130,7 @@ def measure(
         for row in row_codes:
             for column in column_codes:
                 count, key_sum = interior.get(f"{row}|{column}")
-                published = table.publish(count, key_sum)
+                published = table.publish_cell(count, key_sum)
                 published_cells[(row, column)] = published
                 deviations.append(abs(published - count))
                 band = "0" if count == 0 else "1-4" if count < 5 else "5-9" if count < 10 else "10+"
@@ -140,9 +140,9 @@ def measure(
         margins.append((grand, "", list(published_cells)))
         for cells, name, members in margins:
             count, key_sum = cells.get(name)
-            deviations.append(abs(table.publish(count, key_sum) - count))
+            deviations.append(abs(table.publish_cell(count, key_sum) - count))
             gaps.append(
-                abs(table.publish(count, key_sum) - sum(published_cells[m] for m in members))
+                abs(table.publish_cell(count, key_sum) - sum(published_cells[m] for m in members))
             )
     results["cells (margins included; zeros too)"] = len(deviations)
     results["MAD per cell, all"] = statistics.fmean(deviations)

@@ -310,7 +310,7 @@ def test_a_single_table_with_its_margins(population: Population) -> None:
         changed = True
         while changed:
             changed = False
-            lines: list[Sequence[tuple[str, str]]] = [
+            lines: list[list[tuple[str, str]]] = [
                 [(row, column) for column in columns] for row in [*rows, TOTAL]
             ] + [[(row, column) for row in rows] for column in [*columns, TOTAL]]
             for line in lines:
