@@ -43,9 +43,10 @@ as 0, and every true count n ≥ 1 is published without bias (mean n):
 Each row is the maximum-entropy distribution on its support with that mean (and that variance
 where the support allows it), the construction of the R package ``ptable`` (Destatis, Statistik
 Austria), whose own first example is ``create_cnt_ptable(D = 2, V = 1)``; the ONS's shipped
-table moves by at most 2. We take D = 3 (see the measurements). It is quantised to 256 cell keys by largest
-remainder with the mean kept exact where the support allows, and laid out in ascending order
-of published value over the cell keys, like ``ptable``'s cumulative intervals. The table is a
+table moves by at most 2. We take D = 3 (see the measurements). It is quantised to 256 cell
+keys by largest remainder with the mean kept exact where the support allows, and laid out in
+ascending order of published value over the cell keys, like ``ptable``'s cumulative intervals
+(with hashed cell keys the layout no longer links the noise of related cells). The table is a
 deterministic function of (k, D, V); a test pins its checksum. A larger D and V protect a
 little more against differencing and cost a little more (see below); the caller may pass them.
 
