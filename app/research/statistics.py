@@ -144,7 +144,9 @@ class StatisticsTable:
     rows: tuple[Category, ...]
     columns: tuple[Category, ...]
     protected: ProtectedTable
-    codebook_versions: tuple[str, ...]  # the versions the counted incidents were coded with
+    # The versions every countable incident was coded with (not only this table's: see
+    # ``counted_extent``).
+    codebook_versions: tuple[str, ...]
     made_on: dt.date
 
     @property
@@ -700,6 +702,13 @@ def _categories(
     return tuple(Category(code, category_label(dimension, code, codebook, lang)) for code in codes)
 
 
+def counted_extent() -> CellCounts:
+    """The first month and the codebook versions of every countable incident, whatever a table
+    filters: a table's own first month or versions would tell that its filtered set is not
+    empty, which a published 0 must not (read from the smallest grouping: a hundred rows)."""
+    return count_table(StatisticsQuery(verification=COUNTABLE, granularity="month"), [PERIOD])
+
+
 def build_table(
     query: StatisticsQuery,
     *,
@@ -713,10 +722,11 @@ def build_table(
     """
     codebook = current_codebook()
     counted = count_cells(query)
+    extent = counted_extent()
 
     def codes(dimension: str) -> tuple[str, ...]:
         if dimension == PERIOD:
-            return period_codes(query, counted.first_month, today)
+            return period_codes(query, extent.first_month, today)
         return dimension_codes(dimension, codebook)
 
     rows = codes(query.rows)
@@ -730,6 +740,6 @@ def build_table(
         rows=_categories(query.rows, rows, codebook, lang),
         columns=_categories(query.columns, columns, codebook, lang) if query.columns else (),
         protected=protect_table(kept, rows, columns, perturbation or statistics_perturbation()),
-        codebook_versions=counted.codebook_versions,
+        codebook_versions=extent.codebook_versions,
         made_on=today,
     )

@@ -296,3 +296,17 @@ def test_a_small_year_is_shown_and_perturbed_like_any_other(counting: Flask, zer
         assert table.value("2025") == published(large)
         assert table.value(TOTAL) == published(small + large)  # every year counts
         assert_nothing_below_k(table)
+
+
+def test_nothing_but_the_numbers_tells_whether_a_filtered_set_is_empty(counting: Flask) -> None:
+    """A table's codebook versions and its periods are those of every countable incident: a
+    filter that matches nothing and one that matches a single incident look alike but for the
+    (perturbed) numbers."""
+    many(9, day=dt.date(2024, 3, 5))
+    many(1, day=dt.date(2025, 7, 1), coded_land="hb")
+    parameters = {"rows": "period", "period": "month"}
+    empty = table_for(land="sl", **parameters)
+    single = table_for(land="hb", **parameters)
+    assert empty.codebook_versions == single.codebook_versions == (current_codebook().version,)
+    assert [row.code for row in empty.rows] == [row.code for row in single.rows]
+    assert empty.rows[0].code == "2024-03"  # the first month of all, not of Bremen's one
