@@ -145,7 +145,7 @@ class StatisticsTable:
     columns: tuple[Category, ...]
     protected: ProtectedTable
     # The versions every countable incident was coded with (not only this table's: see
-    # ``counted_extent``).
+    # ``EXTENT``).
     codebook_versions: tuple[str, ...]
     made_on: dt.date
 
@@ -648,16 +648,23 @@ class CountedCells:
         return {key: Cell(count, self.key_sums[key]) for key, count in self.counts.items()}
 
 
-def count_cells(query: StatisticsQuery, *, from_incidents: bool = False) -> CountedCells:
-    """The raw counts of the query's table (see ``CountedCells`` and ``count_tables``)."""
-    dimensions = [query.rows] + ([query.columns] if query.columns else [])
-    counted = count_table(query, dimensions, from_incidents=from_incidents)
+def _dimensions(query: StatisticsQuery) -> list[str]:
+    return [query.rows] + ([query.columns] if query.columns else [])
+
+
+def _positioned(counted: CellCounts) -> CountedCells:
+    """A table's counted cells keyed (row code, column code or TOTAL)."""
     counts: dict[tuple[str, str], int] = {}
     key_sums: dict[tuple[str, str], int] = {}
     for key, cell in counted.cells.items():
         position = (key[0], key[1] if len(key) > 1 else TOTAL)
         counts[position], key_sums[position] = cell.count, cell.key_sum
     return CountedCells(counts, counted.codebook_versions, counted.first_month, key_sums)
+
+
+def count_cells(query: StatisticsQuery, *, from_incidents: bool = False) -> CountedCells:
+    """The raw counts of the query's table (see ``CountedCells`` and ``count_tables``)."""
+    return _positioned(count_table(query, _dimensions(query), from_incidents=from_incidents))
 
 
 def _month_code(day: dt.date) -> str:
@@ -702,11 +709,13 @@ def _categories(
     return tuple(Category(code, category_label(dimension, code, codebook, lang)) for code in codes)
 
 
-def counted_extent() -> CellCounts:
-    """The first month and the codebook versions of every countable incident, whatever a table
-    filters: a table's own first month or versions would tell that its filtered set is not
-    empty, which a published 0 must not (read from the smallest grouping: a hundred rows)."""
-    return count_table(StatisticsQuery(verification=COUNTABLE, granularity="month"), [PERIOD])
+# Every countable incident by month: a table's first period and codebook versions come from
+# it, whatever the table filters. Its own first month or versions would tell that its filtered
+# set is not empty, which a published 0 must not (the smallest grouping: a hundred rows).
+EXTENT: Final[CountedTable] = (
+    StatisticsQuery(verification=COUNTABLE, granularity="month"),
+    (PERIOD,),
+)
 
 
 def build_table(
@@ -721,8 +730,8 @@ def build_table(
     ``perturbation``: the configured one (``statistics_perturbation``) unless given.
     """
     codebook = current_codebook()
-    counted = count_cells(query)
-    extent = counted_extent()
+    table, extent = count_tables([(query, _dimensions(query)), EXTENT])  # one statement
+    counted = _positioned(table)
 
     def codes(dimension: str) -> tuple[str, ...]:
         if dimension == PERIOD:
