@@ -46,7 +46,8 @@ def check_login(
         db.session.commit()
         sleep(wait.total_seconds())
     try:
-        user = authenticate(email, password, code, params=params)
+        # One clock for the turn and the code, read after the wait the turn cost.
+        user = authenticate(email, password, code, params=params, now=_now())
     except LoginRefused:
         db.session.commit()  # the failure's audit event stays, although the answer is a 401
         raise

@@ -29,12 +29,19 @@ from tests.staff import Staff, make_staff
 
 @dataclass
 class FakeClock:
-    now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    # An hour ahead of the wall: a step that read the wall's clock instead would fail every time.
+    now: dt.datetime = field(
+        default_factory=lambda: dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
+    )
     waits: list[float] = field(default_factory=list)
 
     def sleep(self, seconds: float) -> None:
         self.waits.append(seconds)
         self.now += dt.timedelta(seconds=seconds)
+
+    def at(self) -> float:
+        """The moment for a TOTP code: the server reads this clock, not the wall's."""
+        return self.now.timestamp()
 
 
 @pytest.fixture
@@ -74,7 +81,10 @@ def test_many_failures_slow_an_attacker_but_the_holder_still_gets_in(
     assert sum(clock.waits) > 40  # twelve guesses cost the attacker most of a minute
     # The holder, from a browser that never logged in before, waits one turn at most.
     waited = len(clock.waits)
-    assert attempt(holder, moderator.email, moderator.password, moderator.code()).status_code == 303
+    assert (
+        attempt(holder, moderator.email, moderator.password, moderator.code(clock.at())).status_code
+        == 303
+    )
     assert clock.waits[waited:] == [throttle.MAX_DELAY.total_seconds()]
     assert holder.get("/moderation/").status_code == 200
 
@@ -83,7 +93,10 @@ def test_a_flood_is_turned_away_but_never_the_holders_own_browser(
     intake_app: Flask, moderator: Staff, clock: FakeClock
 ) -> None:
     holder = intake_app.test_client()
-    assert attempt(holder, moderator.email, moderator.password, moderator.code()).status_code == 303
+    assert (
+        attempt(holder, moderator.email, moderator.password, moderator.code(clock.at())).status_code
+        == 303
+    )
     assert holder.get_cookie(throttle.DEVICE_COOKIE, path="/moderation") is not None
     csrf = hidden_value(holder.get("/moderation/").get_data(as_text=True), "csrf_token")
     holder.post("/moderation/logout", data={"csrf_token": csrf})
@@ -95,14 +108,15 @@ def test_a_flood_is_turned_away_but_never_the_holders_own_browser(
         row.next_attempt_at = clock.now + dt.timedelta(minutes=5)
         db.session.commit()
     stranger = intake_app.test_client()
-    turned_away = attempt(stranger, moderator.email, moderator.password, moderator.code())
+    turned_away = attempt(stranger, moderator.email, moderator.password, moderator.code(clock.at()))
     assert turned_away.status_code == 429
     assert "eine Minute" in turned_away.get_data(as_text=True)
     # The holder's own browser carries its device cookie and skips the queue.
-    later = clock.now + dt.timedelta(seconds=31)
-    clock.now = later
-    code = moderator.code(later.timestamp())
-    assert attempt(holder, moderator.email, moderator.password, code).status_code == 303
+    clock.now += dt.timedelta(seconds=31)  # the first login's code is spent; take the next
+    assert (
+        attempt(holder, moderator.email, moderator.password, moderator.code(clock.at())).status_code
+        == 303
+    )
 
 
 def test_a_device_cookie_is_bound_to_its_address(app: Flask) -> None:
