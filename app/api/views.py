@@ -20,11 +20,11 @@ from app.api import bp
 from app.api.openapi import NOT_IN_API, openapi_json
 from app.api.tokens import STATISTICS, SUBMIT, find_valid_token
 from app.codebook import Codebook, current_codebook
+from app.codebook.answers import Answers, InvalidAnswers, parse_answers
 from app.config import DEFAULT_LANGUAGE, LANGUAGES
 from app.crypto.receipts import new_receipt_code
 from app.database import write_now
 from app.extensions import db, limiter
-from app.intake.answers import Answers, InvalidAnswers, parse_answers
 from app.intake.services import submit_report, take_report_id
 from app.notifications import NEW_REPORT, queue_notification
 from app.research.budget import BudgetSpent, Limits, charge_table, token_requester
