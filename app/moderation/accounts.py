@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.twofactor.totp import TOTP
 from sqlalchemy import delete, func, select
 
 from app.audit import record_event
+from app.auth.staff_sessions import end_staff_sessions_of
 from app.crypto import codes
 from app.crypto.kdf import KdfParams, derive_from_password
 from app.crypto.keyring import UnlockedKeys, add_password_slot, password_slot_of
@@ -30,7 +31,6 @@ from app.crypto.sessions import end_sessions_of_slot
 from app.extensions import db
 from app.models import RecoveryCode, User
 from app.models.user import ADMIN, MODERATOR, ROLES
-from app.moderation.staff_sessions import end_staff_sessions_of
 
 TOTP_STEP = 30
 TOTP_DIGITS = 6

@@ -17,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import update
 from werkzeug.wrappers import Response
 
+from app.auth.gate import end_current_staff_session, requires_role, staff_session
 from app.codebook import current_codebook
 from app.crypto.errors import SealError, SessionLocked
 from app.crypto.keyring import UnlockedKeys
@@ -35,7 +36,6 @@ from app.models.incident import (
 )
 from app.models.user import ADMIN, MODERATOR
 from app.moderation import bp, cases
-from app.moderation.gate import end_current_staff_session, requires_role, staff_session
 
 PAGE_SIZE = 50
 # Ids are 32-bit integers in the schema; a larger number names nothing (and SQLite cannot even

@@ -13,9 +13,9 @@ from flask import Blueprint, Response, current_app, g, jsonify, render_template,
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
+from app.auth.gate import gate, requires_role
 from app.codebook import current_codebook
 from app.models.user import ADMIN, MODERATOR, RESEARCHER
-from app.moderation.gate import gate, requires_role
 from app.research.budget import BudgetSpent, Limits, charge_table, user_requester
 from app.research.exports import record_export, table_as_csv, table_as_json
 from app.research.statistics import (

@@ -10,6 +10,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
+from app.auth.staff_sessions import open_staff_session, staff_of_session
 from app.crypto import keyring
 from app.extensions import db
 from app.models import AuditEvent, KeySlot, RecoveryCode, StaffSession, User
@@ -25,7 +26,6 @@ from app.moderation.accounts import (
     log_out_everywhere,
     remove_user,
 )
-from app.moderation.staff_sessions import open_staff_session, staff_of_session
 from tests.staff import CHEAP, PASSWORD, make_staff
 
 
