@@ -28,14 +28,13 @@ from app.extensions import db, limiter
 from app.intake.services import submit_report, take_report_id
 from app.notifications import NEW_REPORT, queue_notification
 from app.research.budget import BudgetSpent, Limits, charge_table, token_requester
-from app.research.exports import FORMATS, record_export
+from app.research.exports import FORMATS, export_response, record_export
 from app.research.statistics import (
     QUERY_PARAMETERS,
     InvalidStatisticsQuery,
     build_table,
     parse_query,
 )
-from app.research.views import export_response
 from app.security import forbid_caching
 
 # The longest valid report (about 16,000 characters of free text), every character escaped as
