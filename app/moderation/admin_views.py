@@ -21,7 +21,7 @@ from app.models import ApiToken, AuditEvent, User
 from app.models.user import ADMIN, MODERATOR, RESEARCHER, ROLES
 from app.moderation import bp
 from app.moderation.accounts import AccountError, remove_user
-from app.moderation.case_views import form_id
+from app.moderation.forms import form_id
 from app.moderation.invitations import (
     accept_invitation,
     invite,
