@@ -1,6 +1,6 @@
 """The researchers' area: build a protected table, read it, download it as CSV or JSON.
 
-Open to every staff role (researchers above all); the moderation gate denies everyone else.
+Open to every staff role (researchers above all); the staff gate (app.auth) denies everyone else.
 Nothing here shows a single incident: every number has gone through ``protect_table`` (perturbed).
 """
 
