@@ -10,6 +10,7 @@ One module per part of the work: ``queue``, ``opening`` (what the page shows, an
 messages); ``errors`` holds the refusals. Callers use the names re-exported here.
 """
 
+from app.mailbox import TextRefused
 from app.moderation.cases.coding import (
     CODED_QUESTIONS,
     CODING_TAG,
@@ -25,11 +26,9 @@ from app.moderation.cases.errors import (
     DuplicateRefused,
     InvalidCoding,
     PersonalDataGone,
-    TextRefused,
     TransitionNotAllowed,
 )
 from app.moderation.cases.mailbox import (
-    MAX_TEXT,
     MESSAGE_TAG,
     NOTE_TAG,
     add_note,
@@ -88,7 +87,6 @@ __all__ = [
     "DUPLICATE_TAG",
     "DuplicateRefused",
     "InvalidCoding",
-    "MAX_TEXT",
     "MESSAGE_TAG",
     "NOTE_TAG",
     "OPEN_STATES",

@@ -1,4 +1,8 @@
-"""Why a case action is refused: the ``CaseRefused`` family, each with a stable ``reason``."""
+"""Why a case action is refused: the ``CaseRefused`` family, each with a stable ``reason``.
+
+A note or message the text rules refuse raises ``app.mailbox.TextRefused`` instead: the status
+page refuses the same texts.
+"""
 
 from __future__ import annotations
 
@@ -45,14 +49,6 @@ class DuplicateRefused(CaseRefused):
     """A case cannot repeat itself, and duplicate links may not form a cycle."""
 
     reason = "duplicate"
-
-
-class TextRefused(CaseRefused):
-    """A note or message with nothing visible in it, or one that is too long."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(f"the text is refused ({reason})")
-        self.reason = reason
 
 
 class PersonalDataGone(CaseRefused):

@@ -1,6 +1,7 @@
 """What staff write on a case: internal notes, and messages to the reporter's mailbox.
 
-Both are sealed before they are stored; the audit trail gets their numbers, never what was written.
+Both follow the mailbox's text rules (``app.mailbox``) and are sealed before they are stored;
+the audit trail gets their numbers, never what was written.
 """
 
 from __future__ import annotations
@@ -13,31 +14,18 @@ from app.audit import record_event
 from app.crypto.envelope import seal
 from app.crypto.reports import mailbox_key_for_staff, report_key
 from app.extensions import db
-from app.intake import followup
+from app.mailbox import STAFF, add_message, checked_text
 from app.models import CaseNote, Incident, Message, Report, User
-from app.moderation.cases.errors import PersonalDataGone, TextRefused
+from app.moderation.cases.errors import PersonalDataGone
 from app.moderation.cases.opening import (
     PrivateKeys,
     has_personal_data,
     note_field,
     report_with_data,
 )
-from app.text import is_blank, normalise_text
-
-MAX_TEXT = 5000  # notes and messages, as on the reporter's side
 
 NOTE_TAG = "case:note:add"
 MESSAGE_TAG = "case:message:send"
-
-
-def _checked_text(text: str) -> str:
-    """The text as it is stored (``app.text``); nothing is refused for its characters."""
-    text = normalise_text(text)
-    if is_blank(text):
-        raise TextRefused("empty")
-    if len(text) > MAX_TEXT:
-        raise TextRefused("too_long")
-    return text
 
 
 def add_note(
@@ -49,11 +37,11 @@ def add_note(
     it unreadable with everything else. Writes ``case:note:add`` with the note's number.
 
     Raises:
-        TextRefused: for a text with nothing visible in it or a too long one.
+        TextRefused: (``app.mailbox``) for a text with nothing visible in it or a too long one.
         PersonalDataGone: when the report was purged or the case has no report.
         SealError: when the keys do not open the report.
     """
-    text = _checked_text(text)
+    text = checked_text(text, author=STAFF)
     report = report_with_data(incident)
     data_key = report_key(report, keys)
     highest = db.session.scalar(
@@ -91,17 +79,15 @@ def send_to_reporter(
     Writes ``case:message:send`` with the message's number.
 
     Raises:
-        TextRefused: for a text with nothing visible in it or a too long one.
+        TextRefused: (``app.mailbox``) for a text with nothing visible in it or a too long one.
         PersonalDataGone: when the report (and so its mailbox) was purged.
         SealError: when the keys do not open the mailbox.
     """
-    text = _checked_text(text)
+    text = checked_text(text, author=STAFF)
     if not has_personal_data(report):
         raise PersonalDataGone("the report's mailbox was purged")
     mailbox_key = mailbox_key_for_staff(report, keys)
-    message = followup.add_message(
-        report, mailbox_key, text, author=followup.STAFF, kind="message", today=today
-    )
+    message = add_message(report, mailbox_key, text, author=STAFF, kind="message", today=today)
     incident_id = _incident_id_of(report)
     record_event(
         MESSAGE_TAG,

@@ -19,11 +19,10 @@ from app.crypto.reports import (
     OpenedAttachment,
     attachment_field,
     mailbox_key_for_staff,
-    open_message,
     report_key,
 )
 from app.extensions import db
-from app.intake import followup
+from app.mailbox import ShownMessage, shown_messages
 from app.models import Attachment, CaseNote, Incident, Message, Report, ReportField, User
 from app.moderation.cases.errors import AttachmentNotFound, PersonalDataGone
 
@@ -101,7 +100,7 @@ class AttachmentInfo:
 class OpenedCase:
     fields: dict[str, str]
     notes: list[OpenedNote] = field(default_factory=list)
-    messages: list[followup.ShownMessage] = field(default_factory=list)
+    messages: list[ShownMessage] = field(default_factory=list)
     attachments: list[AttachmentInfo] = field(default_factory=list)
 
     def __repr__(self) -> str:
@@ -159,16 +158,7 @@ def open_case(incident: Incident, *, by: User, keys: PrivateKeys) -> OpenedCase:
             select(CaseNote).where(CaseNote.incident_id == incident.id).order_by(CaseNote.number)
         )
     ]
-    messages = [
-        followup.ShownMessage(
-            message.number,
-            message.author,
-            message.kind,
-            message.sent_on,
-            open_message(mailbox_key, report, message.number, message.sealed_body),
-        )
-        for message in report.messages
-    ]
+    messages = shown_messages(report, mailbox_key)
     attachments = []
     # Only the metadata: each image is opened when it is looked at (open_attachment).
     images = db.session.execute(
