@@ -25,18 +25,11 @@ from sqlalchemy import delete, func, select
 from app.crypto.envelope import NONCE_BYTES, ReportKey
 from app.crypto.errors import SealError
 from app.crypto.receipts import receipt_key
-from app.crypto.reports import (
-    Evidence,
-    mailbox_key_from_receipt_key,
-    open_message,
-    seal_attachment,
-    seal_message,
-)
+from app.crypto.reports import Evidence, mailbox_key_from_receipt_key, seal_attachment
 from app.extensions import db
 from app.intake.services import find_report
-from app.models import Attachment, Incident, Message, Report, StatusSession
-
-REPORTER, STAFF = "reporter", "staff"
+from app.mailbox import ShownMessage, shown_messages
+from app.models import Attachment, Incident, Report, StatusSession
 
 
 @dataclass(frozen=True)
@@ -48,15 +41,6 @@ class StatusTicket:
 
     def __repr__(self) -> str:
         return "StatusTicket(<hidden>)"
-
-
-@dataclass(frozen=True)
-class ShownMessage:
-    number: int
-    author: str
-    kind: str
-    sent_on: dt.date
-    text: str
 
 
 @dataclass(frozen=True)
@@ -178,49 +162,15 @@ def purge_status_sessions(today: dt.date) -> int:
 
 
 def report_status(report: Report, mailbox_key: ReportKey) -> ReportStatus:
+    """What the status page shows: the state, the opened mailbox (``app.mailbox``), images."""
     incident = db.session.scalars(select(Incident).where(Incident.report_id == report.id)).first()
-    messages = [
-        ShownMessage(
-            message.number,
-            message.author,
-            message.kind,
-            message.sent_on,
-            open_message(mailbox_key, report, message.number, message.sealed_body),
-        )
-        for message in report.messages
-    ]
     return ReportStatus(
         state=incident.state if incident else "received",
         submitted_on=report.submitted_on,
         deletion_requested_on=report.deletion_requested_on,
-        messages=messages,
+        messages=shown_messages(report, mailbox_key),
         images=len(report.attachments),
     )
-
-
-def _next_number(report: Report) -> int:
-    highest = db.session.scalar(
-        select(func.max(Message.number)).where(Message.report_id == report.id)
-    )
-    return (highest or 0) + 1
-
-
-def add_message(
-    report: Report, mailbox_key: ReportKey, text: str, *, author: str, kind: str, today: dt.date
-) -> Message:
-    """Seal a message into the report's mailbox (readable by staff and by the reporter)."""
-    number = _next_number(report)
-    message = Message(
-        report_id=report.id,
-        number=number,
-        author=author,
-        kind=kind,
-        sealed_body=seal_message(mailbox_key, report, number, text),
-        sent_on=today,
-    )
-    db.session.add(message)
-    db.session.flush()
-    return message
 
 
 def add_evidence(report: Report, mailbox_key: ReportKey, evidence: Sequence[Evidence]) -> None:

@@ -41,11 +41,12 @@ from app.intake.evidence import clean_upload
 from app.intake.forms import HONEYPOT_FIELD, ReportFormBase, report_form_class
 from app.intake.services import already_submitted, submit_report, take_report_id
 from app.intake.tokens import issue_form_token, read_form_token
+from app.mailbox import REPORTER, TextRefused, add_message
 from app.models import Report
 from app.notifications import NEW_REPORT, REPORTER_ANSWERED, queue_notification
 from app.requests import accepts_uploads, upload_was_kept
 from app.security import forbid_caching
-from app.text import is_blank, isolate, normalise_text
+from app.text import isolate, normalise_text
 
 IMAGE_MESSAGES = {
     "too_large": _l("Das Bild „%(name)s“ ist größer als 10 MB."),
@@ -463,7 +464,6 @@ def status() -> ResponseReturnValue:
 
 
 StatusAction = Callable[[Report, ReportKey], ResponseReturnValue]
-MAX_MESSAGE = 5000
 
 
 def with_open_report(action: StatusAction) -> Callable[[], ResponseReturnValue]:
@@ -484,26 +484,16 @@ def with_open_report(action: StatusAction) -> Callable[[], ResponseReturnValue]:
 @with_open_report
 def status_message(report: Report, mailbox_key: ReportKey) -> ResponseReturnValue:
     text, kind = _typed_message()
-    error = followup_text_problem(text)
-    if error:
+    try:
+        add_message(report, mailbox_key, text, author=REPORTER, kind=kind, today=_today())
+    except TextRefused as refused:
         shown = followup.report_status(report, mailbox_key)
         return render_template(
-            "intake/status.html", status=shown, message_error=error, message_text=text,
-            message_kind=kind,
+            "intake/status.html", status=shown, message_error=refused.message,
+            message_text=text, message_kind=kind,
         ), 422  # fmt: skip
-    followup.add_message(report, mailbox_key, text, author=followup.REPORTER, kind=kind,
-                         today=_today())  # fmt: skip
     queue_notification(REPORTER_ANSWERED)
     return redirect(url_for("intake.status", done="sent"), 303)
-
-
-def followup_text_problem(text: str) -> str | None:
-    """What is wrong with a normalised message (``app.text``), or None."""
-    if is_blank(text):
-        return str(_("Bitte schreiben Sie eine Nachricht."))
-    if len(text) > MAX_MESSAGE:
-        return str(_("Die Nachricht ist zu lang (höchstens 5000 Zeichen)."))
-    return None
 
 
 @bp.post(f"{LANG_PREFIX}/report/status/evidence")

@@ -90,7 +90,7 @@ class Incident(Base):
     perpetrator_known: Mapped[str | None] = mapped_column(String(16))
     support_wished: Mapped[str | None] = mapped_column(String(32))
     consent_publication: Mapped[bool] = mapped_column(Boolean, default=False)
-    # The case (app/moderation/cases.py): who works on it and what the moderators decided.
+    # The case (app/moderation/cases/): who works on it and what the moderators decided.
     assigned_to: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     # A repeat report of another incident: statistics count only rows where this is NULL.
     duplicate_of: Mapped[int | None] = mapped_column(

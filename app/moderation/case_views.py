@@ -79,8 +79,6 @@ ERRORS = {
         "Ein Fall kann kein Duplikat seiner selbst sein, und Duplikate dürfen keinen Kreis bilden."
     ),  # fmt: skip
     "original": _l("Einen Fall mit dieser Nummer gibt es nicht."),
-    "empty": _l("Bitte schreiben Sie einen Text."),
-    "too_long": _l("Der Text ist zu lang (höchstens 5000 Zeichen)."),
     "purged": _l("Die persönlichen Daten dieses Falls sind gelöscht."),
     "sealed": _l(
         "Die versiegelten Daten lassen sich mit den Schlüsseln Ihrer Anmeldung nicht öffnen."
@@ -470,6 +468,8 @@ def case_notes(incident_id: int) -> Any:
     text = request.form.get("text", "")
     try:
         cases.add_note(incident, text, by=g.staff, keys=keys, today=_today())
+    except cases.TextRefused as refused:
+        return _render_case(incident, error=refused.message, status=422, texts={"note": text})
     except cases.CaseRefused as refused:
         return _refused(incident, refused.reason, texts={"note": text})
     except SealError:
@@ -505,6 +505,8 @@ def case_message(incident_id: int) -> Any:
         if report is None:
             raise cases.PersonalDataGone("the case has no report")
         cases.send_to_reporter(report, text, by=g.staff, keys=keys, today=_today())
+    except cases.TextRefused as refused:
+        return _render_case(incident, error=refused.message, status=422, texts={"message": text})
     except cases.CaseRefused as refused:
         return _refused(incident, refused.reason, texts={"message": text})
     except SealError:

@@ -161,6 +161,27 @@ def test_a_message_with_an_expired_token_comes_back_with_its_text(intake_app: Fl
     assert count(intake_app, Message) == 0
 
 
+def test_a_refused_message_says_why_and_keeps_its_text(intake_app: Flask) -> None:
+    """The mailbox's text rules (``app.mailbox``), in the status page's own words."""
+    client, _code = report_and_open_status(intake_app)
+    long_text = "Sehr lang " * 501  # 5,009 characters, 5,010 typed
+    refusals = [
+        ("/de/report/status/message", "\u200b \r\n", "Bitte schreiben Sie eine Nachricht."),
+        ("/en/report/status/message", "   ", "Please write a message."),
+        ("/de/report/status/message", long_text, "Die Nachricht ist zu lang (höchstens 5000"),
+    ]
+    for path, text, words in refusals:
+        csrf = hidden_value(client.get("/de/report/status").get_data(as_text=True), "csrf_token")
+        response = client.post(path, data={"csrf_token": csrf, "text": text, "kind": "addition"})
+        assert response.status_code == 422
+        html = response.get_data(as_text=True)
+        assert words in html
+        assert 'aria-invalid="true"' in html
+        if text.strip():
+            assert text.strip() in html
+    assert count(intake_app, Message) == 0
+
+
 def test_a_wrong_code_keeps_what_was_typed(intake_app: Flask) -> None:
     client = intake_app.test_client()
     csrf = hidden_value(client.get("/de/report/status").get_data(as_text=True), "csrf_token")

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from app.crypto import keyring
 from app.crypto.reports import mailbox_key_for_staff, open_report
 from app.extensions import db
-from app.intake import followup
+from app.mailbox import STAFF, add_message
 from app.models import Base, Incident, Message, Report, StatusSession
 from app.retention import purge_due_reports
 from tests.factories import report_form_data
@@ -70,9 +70,9 @@ def test_a_person_reports_keeps_the_code_and_follows_up(intake_app: Flask) -> No
         opened = open_report(report, unlocked)
         assert opened.fields["description"].startswith("In der Straßenbahn")
         # A moderator writes to the reporter (the moderation UI comes later; its service now).
-        followup.add_message(
+        add_message(
             report, mailbox_key_for_staff(report, unlocked), "Wann genau war das?",
-            author=followup.STAFF, kind="message", today=dt.date(2026, 11, 27),
+            author=STAFF, kind="message", today=dt.date(2026, 11, 27),
         )  # fmt: skip
         db.session.commit()
 

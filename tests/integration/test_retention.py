@@ -24,6 +24,7 @@ from app.crypto.reports import Evidence, mailbox_key_for_reporter, open_report
 from app.extensions import db
 from app.intake import followup
 from app.intake.services import remember_submission
+from app.mailbox import REPORTER, add_message
 from app.models import (
     Attachment,
     AuditEvent,
@@ -85,8 +86,8 @@ def add_report(deadline: dt.date | None, canary: str = "") -> Sample:
     )
     report = stored.report
     mailbox_key = mailbox_key_for_reporter(report, stored.receipt)
-    followup.add_message(report, mailbox_key, f"Nachricht {text}", author=followup.REPORTER,
-                         kind="message", today=TODAY)  # fmt: skip
+    add_message(report, mailbox_key, f"Nachricht {text}", author=REPORTER, kind="message",
+                today=TODAY)  # fmt: skip
     status = followup.open_status(
         stored.receipt.display,
         RECEIPT_SECRET,
