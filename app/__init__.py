@@ -126,8 +126,8 @@ def register_errorhandlers(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     from app import cli
+    from app.demo.cli import demo_cli
     from app.moderation.cli import users_cli
-    from app.research.demo_cli import demo_cli
     from app.research.statistics_cli import statistics_cli
 
     cli.init_app(app)

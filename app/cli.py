@@ -12,6 +12,7 @@ from flask.cli import AppGroup
 
 from app import retention
 from app.api import tokens
+from app.auth.staff_sessions import purge_expired_staff_sessions
 from app.crypto import keyring
 from app.crypto.errors import SealError
 from app.crypto.kdf import KdfParams
@@ -19,7 +20,6 @@ from app.crypto.sessions import purge_expired_sessions
 from app.extensions import db
 from app.intake.followup import purge_status_sessions
 from app.models import ApiToken
-from app.moderation.staff_sessions import purge_expired_staff_sessions
 from app.moderation.throttle import purge_old_throttles
 from app.research.budget import forget_old_usage
 

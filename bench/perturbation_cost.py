@@ -1,6 +1,6 @@
 """What the cell-key noise costs on demo data: true against published values of typical tables.
 
-Demo incidents (``flask demo generate``, app/research/demo.py) over three years, counted as the
+Demo incidents (``flask demo generate``, app/demo/__init__.py) over three years, counted as the
 statistics count them by default (coded, verified, no duplicates), each with a random record
 key. For a few typical tables every cell and every margin is published on its own from its
 (count, sum of record keys), as ``app/research/perturbation.py`` does. Printed: the mean
@@ -26,9 +26,9 @@ import flask_migrate
 from sqlalchemy import select
 
 from app import create_app
+from app.demo import generate_demo_incidents
 from app.extensions import db
 from app.models import Incident
-from app.research.demo import generate_demo_incidents
 from app.research.perturbation import PerturbationParameters, PerturbationTable
 from app.research.statistics import StatisticsQuery, counted_incidents
 

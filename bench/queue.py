@@ -22,6 +22,7 @@ from flask import Flask
 from sqlalchemy import insert, select, text
 
 from app import create_app
+from app.auth.staff_sessions import open_staff_session
 from app.codebook import current_codebook
 from app.crypto.keyring import initialise_keys
 from app.extensions import db
@@ -29,7 +30,6 @@ from app.models import Incident, User
 from app.models.incident import CLOSED, IN_REVIEW, NOT_VERIFIABLE, OUT_OF_SCOPE, RECEIVED, VERIFIED
 from app.models.user import MODERATOR
 from app.moderation import case_views, cases
-from app.moderation.staff_sessions import open_staff_session
 from bench.harness import bare_client, per_call_seconds, report
 from tests.staff import make_staff
 

@@ -4,7 +4,7 @@ the same run, in milliseconds and against the targets (public page < 50 ms, rese
 tables < 300 ms); counting from the incidents, as before the counts, for comparison; and what
 keeping the counts current adds to a moderator's change.
 
-The data comes from ``flask demo generate`` (app/research/demo.py): a million coded incidents
+The data comes from ``flask demo generate`` (app/demo/__init__.py): a million coded incidents
 over three years, about 80 % of them verified. PostgreSQL is started from the server binaries
 on PATH, as the tests start it (tests/postgres.py).
 """
@@ -28,13 +28,13 @@ from sqlalchemy import func, select, text
 from app import create_app
 from app.api.tokens import create_token
 from app.crypto.keyring import initialise_keys
+from app.demo import generate_demo_incidents
 from app.extensions import db
 from app.models import Incident, StatisticsCount, User
 from app.models.incident import IN_REVIEW
 from app.models.user import MODERATOR
 from app.moderation import cases
 from app.research.counts import rebuild_statistics_counts, suspend_statistics_counts
-from app.research.demo import generate_demo_incidents
 from app.research.disclosure import Cell, protect_table, statistics_perturbation
 from app.research.public import count_public_statistics
 from app.research.statistics import build_table, count_cells, parse_query

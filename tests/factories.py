@@ -6,9 +6,9 @@ import datetime as dt
 from typing import Any
 
 from app.codebook import current_codebook
+from app.codebook.answers import Answers, parse_answers
 from app.crypto.receipts import ReceiptCode, new_receipt_code
 from app.crypto.reports import Evidence
-from app.intake.answers import Answers, parse_answers
 from app.intake.services import StoredReport, submit_report
 
 TODAY = dt.date(2026, 11, 26)

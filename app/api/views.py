@@ -20,22 +20,21 @@ from app.api import bp
 from app.api.openapi import NOT_IN_API, openapi_json
 from app.api.tokens import STATISTICS, SUBMIT, find_valid_token
 from app.codebook import Codebook, current_codebook
+from app.codebook.answers import Answers, InvalidAnswers, parse_answers
 from app.config import DEFAULT_LANGUAGE, LANGUAGES
 from app.crypto.receipts import new_receipt_code
 from app.database import write_now
 from app.extensions import db, limiter
-from app.intake.answers import Answers, InvalidAnswers, parse_answers
 from app.intake.services import submit_report, take_report_id
 from app.notifications import NEW_REPORT, queue_notification
 from app.research.budget import BudgetSpent, Limits, charge_table, token_requester
-from app.research.exports import FORMATS, record_export
+from app.research.exports import FORMATS, export_response, record_export
 from app.research.statistics import (
     QUERY_PARAMETERS,
     InvalidStatisticsQuery,
     build_table,
     parse_query,
 )
-from app.research.views import export_response
 from app.security import forbid_caching
 
 # The longest valid report (about 16,000 characters of free text), every character escaped as

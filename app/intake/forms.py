@@ -27,7 +27,7 @@ from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  #
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.codebook import Codebook, Question
-from app.intake.answers import Answers, InvalidAnswers, parse_answers
+from app.codebook.answers import Answers, InvalidAnswers, parse_answers
 
 # A field people never see; bots fill it. Its name looks worth filling.
 HONEYPOT_FIELD = "website"

@@ -15,6 +15,7 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.codebook import Codebook
+from app.codebook.answers import Answers, month_end
 from app.crypto.keyring import sealing_key
 from app.crypto.keys import load_public_key
 from app.crypto.receipts import (
@@ -27,7 +28,6 @@ from app.crypto.receipts import (
 from app.crypto.reports import Evidence, seal_report
 from app.database import retry_on_contention
 from app.extensions import db
-from app.intake.answers import Answers, month_end
 from app.models import IdCounter, Incident, IncidentCode, Report, Submission
 
 REPORT_IDS = "report"

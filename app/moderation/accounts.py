@@ -14,6 +14,7 @@ from pathlib import Path
 from sqlalchemy import delete, func, select
 
 from app.audit import record_event
+from app.auth.staff_sessions import end_staff_sessions_of
 from app.crypto import credentials
 from app.crypto.credentials import TOTP_DIGITS, hash_recovery_code
 from app.crypto.kdf import KdfParams
@@ -22,7 +23,6 @@ from app.crypto.sessions import end_sessions_of_slot
 from app.extensions import db
 from app.models import RecoveryCode, User
 from app.models.user import ADMIN, MODERATOR, ROLES
-from app.moderation.staff_sessions import end_staff_sessions_of
 
 RECOVERY_CODES = 10
 RECOVERY_CHARACTERS = 16  # 80 bits each

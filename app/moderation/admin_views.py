@@ -11,6 +11,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from app.api import tokens as api_tokens
+from app.auth.gate import requires_role, staff_session
 from app.crypto.errors import SealError, SessionLocked
 from app.crypto.kdf import KdfParams
 from app.crypto.keyring import grant_pending_slots, pending_slots
@@ -20,8 +21,7 @@ from app.models import ApiToken, AuditEvent, User
 from app.models.user import ADMIN, MODERATOR, RESEARCHER, ROLES
 from app.moderation import bp
 from app.moderation.accounts import AccountError, remove_user
-from app.moderation.case_views import form_id
-from app.moderation.gate import requires_role, staff_session
+from app.moderation.forms import form_id
 from app.moderation.invitations import (
     accept_invitation,
     invite,

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any
 
 from flask import abort, current_app, g, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import update
 from werkzeug.wrappers import Response
 
+from app.auth.gate import end_current_staff_session, requires_role, staff_session
 from app.codebook import current_codebook
 from app.crypto.errors import SealError, SessionLocked
 from app.crypto.keyring import UnlockedKeys
@@ -35,12 +36,9 @@ from app.models.incident import (
 )
 from app.models.user import ADMIN, MODERATOR
 from app.moderation import bp, cases
-from app.moderation.gate import end_current_staff_session, requires_role, staff_session
+from app.moderation.forms import MAX_ID, form_id, typed_record
 
 PAGE_SIZE = 50
-# Ids are 32-bit integers in the schema; a larger number names nothing (and SQLite cannot even
-# bind one beyond 64 bits), so it is answered like any unknown id.
-MAX_ID = 2**31 - 1
 COUNT_CAP = 10_000  # the queue's counts per state stop here ("10,000+")
 FILTER_NAMES = ("state", "type", "land", "from", "to", "assigned", "messages")
 
@@ -207,27 +205,6 @@ def _date(args: Mapping[str, str], name: str) -> dt.date | None:
     if day is None:
         raise BadFilter(name)
     return day
-
-
-def form_id(value: str) -> int | None:
-    """A row id typed or chosen in a form; None for anything that cannot be one."""
-    value = value.strip()
-    if not value.isdigit() or len(value) > 10 or not 1 <= int(value) <= MAX_ID:
-        return None
-    return int(value)
-
-
-Row = TypeVar("Row", User, Incident)
-
-
-def typed_record(model: type[Row], typed: str) -> tuple[bool, Row | None]:
-    """The row whose id was typed into a form: (True, None) for an empty field (no choice),
-    (False, None) for an id that is not a row, else (True, row)."""
-    if not typed:
-        return True, None
-    number = form_id(typed)
-    row = db.session.get(model, number) if number else None
-    return row is not None, row
 
 
 def _positive(value: str | None, name: str) -> int | None:

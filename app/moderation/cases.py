@@ -20,6 +20,7 @@ from sqlalchemy import ColumnElement, delete, exists, func, select, union_all
 from app import retention
 from app.audit import record_event
 from app.codebook import CHOICE_KINDS, Codebook, current_codebook
+from app.codebook.answers import is_visible
 from app.crypto.envelope import open_sealed, open_sealed_text, seal
 from app.crypto.reports import (
     OpenedAttachment,
@@ -30,7 +31,6 @@ from app.crypto.reports import (
 )
 from app.extensions import db
 from app.intake import followup
-from app.intake.answers import is_visible
 from app.models import (
     Attachment,
     CaseCode,

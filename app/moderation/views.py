@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
+from app.auth.gate import end_current_staff_session, gate, requires_role, start_staff_session
 from app.crypto.kdf import KdfBusy, KdfParams
 from app.crypto.keyring import password_slot_of, unlock_with_password
 from app.crypto.sessions import open_unlocked_session
@@ -19,7 +20,6 @@ from app.models.user import ADMIN, MODERATOR, RESEARCHER
 from app.moderation import bp
 from app.moderation.accounts import LoginRefused, log_out_everywhere
 from app.moderation.forms import LoginForm
-from app.moderation.gate import end_current_staff_session, gate, requires_role, start_staff_session
 from app.moderation.login import check_login
 from app.moderation.throttle import (
     DEVICE_COOKIE,

@@ -12,6 +12,7 @@ import io
 from collections.abc import Iterator
 from typing import Any, Final
 
+from flask import Response, jsonify
 from flask_babel import gettext as _
 
 from app.audit import record_event
@@ -110,3 +111,15 @@ def record_export(
         target_id=token_id,
         details={"format": file_format, "query": table.query.as_parameters()},
     )
+
+
+def export_response(table: StatisticsTable, file_format: str) -> Response:
+    """The table as a download (the API answers with the same files)."""
+    name = "-".join(filter(None, ["meldeportal", table.query.rows, table.query.columns,
+                                  table.made_on.isoformat()]))  # fmt: skip
+    if file_format == "csv":
+        response = Response(table_as_csv(table), mimetype="text/csv")
+    else:
+        response = jsonify(table_as_json(table))
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}.{file_format}"'
+    return response

@@ -1,6 +1,6 @@
 """The researchers' area: build a protected table, read it, download it as CSV or JSON.
 
-Open to every staff role (researchers above all); the moderation gate denies everyone else.
+Open to every staff role (researchers above all); the staff gate (app.auth) denies everyone else.
 Nothing here shows a single incident: every number has gone through ``protect_table`` (perturbed).
 """
 
@@ -9,15 +9,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import Blueprint, Response, current_app, g, jsonify, render_template, request
+from flask import Blueprint, current_app, g, render_template, request
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
+from app.auth.gate import gate, requires_role
 from app.codebook import current_codebook
 from app.models.user import ADMIN, MODERATOR, RESEARCHER
-from app.moderation.gate import gate, requires_role
 from app.research.budget import BudgetSpent, Limits, charge_table, user_requester
-from app.research.exports import record_export, table_as_csv, table_as_json
+from app.research.exports import export_response, record_export
 from app.research.statistics import (
     DIMENSIONS,
     FILTERS,
@@ -100,15 +100,3 @@ def export(file_format: str) -> Any:
         return {"error": budget_message(spent)}, 429
     record_export(table, file_format, actor_id=g.staff.id, token_id=None)
     return export_response(table, file_format)
-
-
-def export_response(table: StatisticsTable, file_format: str) -> Response:
-    """The table as a download (the API answers with the same files)."""
-    name = "-".join(filter(None, ["meldeportal", table.query.rows, table.query.columns,
-                                  table.made_on.isoformat()]))  # fmt: skip
-    if file_format == "csv":
-        response = Response(table_as_csv(table), mimetype="text/csv")
-    else:
-        response = jsonify(table_as_json(table))
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}.{file_format}"'
-    return response

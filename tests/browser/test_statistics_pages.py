@@ -12,9 +12,9 @@ import pytest
 from playwright.sync_api import Page
 
 from app import create_app
+from app.demo import generate_demo_incidents
 from app.extensions import db
 from app.models.user import RESEARCHER
-from app.research.demo import generate_demo_incidents
 from tests.browser.conftest import DESKTOP, PHONE, PageFactory, serving
 from tests.browser.test_public_pages import (
     OVERFLOWING_ELEMENTS_JS,

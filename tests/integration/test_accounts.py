@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from flask import Flask
 from sqlalchemy import select
 
+from app.auth.staff_sessions import open_staff_session, staff_of_session
 from app.crypto import credentials, keyring
 from app.crypto.kdf import KdfParams
 from app.extensions import db
@@ -28,7 +29,6 @@ from app.moderation.accounts import (
     log_out_everywhere,
     remove_user,
 )
-from app.moderation.staff_sessions import open_staff_session, staff_of_session
 from tests.staff import CHEAP, PASSWORD, make_staff
 
 

@@ -12,6 +12,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
+from app import demo
 from app.codebook import current_codebook
 from app.crypto import keyring
 from app.crypto.reports import open_report
@@ -26,7 +27,6 @@ from app.models.incident import (
     RECORD_KEYS,
     VERIFIED,
 )
-from app.research import demo
 from app.research.counts import counts_are_current, statistics_count_differences
 from tests.conftest import AppFactory
 from tests.factories import TODAY

@@ -28,9 +28,10 @@ import pytest
 from flask import Flask
 
 import app.models.incident as incident_module
+from app import demo
 from app.codebook import current_codebook
 from app.extensions import db
-from app.research import demo, statistics
+from app.research import statistics
 from app.research.disclosure import TOTAL, statistics_perturbation
 from app.research.perturbation import MAX_PCV, PerturbationTable
 from app.research.statistics import build_table, count_cells, parse_query

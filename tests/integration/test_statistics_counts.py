@@ -14,6 +14,7 @@ from flask import Flask
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.exc import DBAPIError
 
+from app import demo
 from app.codebook import current_codebook
 from app.crypto import keyring
 from app.extensions import db
@@ -22,7 +23,6 @@ from app.models import CaseCode, Incident, StatisticsCount, User
 from app.models.incident import CLOSED, NOT_VERIFIABLE, OUT_OF_SCOPE, RECORD_KEYS, VERIFIED
 from app.models.user import MODERATOR
 from app.moderation import cases
-from app.research import demo
 from app.research.counts import (
     MONTH,
     counts_are_current,

@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 
 from app.codebook import current_codebook
-from app.intake.answers import (
+from app.codebook.answers import (
     InvalidAnswers,
     month_end,
     parse_answers,

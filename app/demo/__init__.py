@@ -36,10 +36,10 @@ from sqlalchemy import Table, func, insert, select, text
 
 from app.audit import record_event
 from app.codebook import Codebook, current_codebook
+from app.codebook.answers import month_end
 from app.crypto.keyring import keys_initialised
 from app.crypto.receipts import new_receipt_code
 from app.extensions import db
-from app.intake.answers import month_end
 from app.intake.services import store_sealed_report
 from app.models import CaseCode, Incident, IncidentCode
 from app.models.incident import (

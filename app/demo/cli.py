@@ -8,7 +8,7 @@ import time
 import click
 from flask.cli import AppGroup
 
-from app.research import demo
+from app import demo
 
 demo_cli = AppGroup("demo", help="Demo data for development and trials; refused in production.")
 

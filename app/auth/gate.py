@@ -13,11 +13,11 @@ from typing import Any, TypeVar
 from flask import abort, current_app, g, redirect, request, session, url_for
 from werkzeug.wrappers import Response
 
+from app.auth.staff_sessions import end_staff_session, open_staff_session, staff_of_session
 from app.crypto.errors import SessionLocked
 from app.crypto.sessions import SessionTicket, end_session
 from app.i18n import preferred_language
 from app.models import User
-from app.moderation.staff_sessions import end_staff_session, open_staff_session, staff_of_session
 
 # The only doors without a login: the login itself and an invitation link (its token is the key).
 PUBLIC_ENDPOINTS = frozenset({"moderation.login", "moderation.invitation"})
