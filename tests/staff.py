@@ -8,9 +8,7 @@ import time
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
-from cryptography.hazmat.primitives.hashes import SHA1
-from cryptography.hazmat.primitives.twofactor.totp import TOTP
-
+from app.crypto import credentials
 from app.crypto.kdf import KdfParams
 from app.crypto.keyring import unlock_with_recovery
 from app.extensions import db
@@ -30,9 +28,9 @@ class Staff:
     recovery_codes: list[str]
 
     def code(self, at: float | None = None) -> str:
-        moment = int(time.time() if at is None else at)
-        totp = TOTP(self.secret, 6, SHA1(), 30, enforce_key_length=False)  # noqa: S303
-        return totp.generate(moment).decode()
+        return credentials.totp_code(
+            self.secret, credentials.totp_step(time.time() if at is None else at)
+        )
 
 
 def make_staff(role: str, recovery_key: str | None, email: str | None = None) -> Staff:

@@ -1,9 +1,14 @@
-"""Unlocked staff sessions: the organisation keys a login opened, kept only as long as it lives.
+"""Sealed server-side sessions: a row the database keeps and only the browser's secret opens.
 
-At login the keys are sealed with AES-256-GCM under a random secret that is handed to the
-browser (inside the session cookie) and never stored on the server. The database row alone opens
-nothing: logout deletes it, expiry makes it refuse, and a server restart changes nothing because
-the server never had the secret.
+One mechanism serves two kinds. The staff keys session holds the organisation keys a login
+opened; the reporter's status session holds which report it is for and the key its receipt code
+derived. Either is sealed with AES-256-GCM under a random secret that is handed to the browser
+(inside a cookie) and never stored on the server. The row alone opens nothing: logout deletes it,
+expiry makes it refuse, and a server restart changes nothing because the server never had the
+secret.
+
+Layout: version ‖ nonce ‖ ciphertext; the associated data names the kind, the version and the
+row's id, so a row cannot be opened as another kind, version or row.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from app.extensions import db
 from app.models import KeySlot, SessionKey
 
 SESSION_V1 = 1
+STAFF_KEYS, STATUS = "session", "status"  # the kinds; "session" is the staff keys' historic name
 
 
 @dataclass(frozen=True)
@@ -56,25 +62,46 @@ class SessionTicket:
         return "SessionTicket(<hidden>)"
 
 
-def _aad(session_id: str) -> bytes:
-    return b"meldeportal/session\x00%d\x00%s" % (SESSION_V1, session_id.encode())
+def new_session_secret() -> bytes:
+    return AESGCM.generate_key(bit_length=KEY_BYTES * 8)
+
+
+def _aad(kind: str, session_id: str) -> bytes:
+    return b"meldeportal/%s\x00%d\x00%s" % (kind.encode(), SESSION_V1, session_id.encode())
+
+
+def seal_session(kind: str, session_id: str, secret: bytes, payload: bytes) -> bytes:
+    nonce = os.urandom(NONCE_BYTES)
+    sealed = AESGCM(secret).encrypt(nonce, payload, _aad(kind, session_id))
+    return bytes([SESSION_V1]) + nonce + sealed
+
+
+def open_session(kind: str, session_id: str, secret: bytes, sealed: bytes) -> bytes:
+    """The payload of a sealed session row.
+
+    Raises:
+        SessionLocked: when the secret, the kind, the id or the version does not fit.
+    """
+    if sealed[:1] != bytes([SESSION_V1]):
+        raise SessionLocked("unknown session version")
+    try:
+        return AESGCM(secret).decrypt(
+            sealed[1 : 1 + NONCE_BYTES], sealed[1 + NONCE_BYTES :], _aad(kind, session_id)
+        )
+    except (InvalidTag, ValueError):  # ValueError: a secret of the wrong length
+        raise SessionLocked("the session secret does not fit") from None
 
 
 def open_unlocked_session(
     slot: KeySlot, unlocked: UnlockedKeys, *, now: dt.datetime, lifetime: dt.timedelta
 ) -> SessionTicket:
     """Keep ``unlocked`` for this login until ``now + lifetime`` (the absolute limit)."""
-    ticket = SessionTicket(secrets.token_urlsafe(32), AESGCM.generate_key(bit_length=256))
+    ticket = SessionTicket(secrets.token_urlsafe(32), new_session_secret())
     payload = json.dumps(
         {str(key_id): base64.b64encode(private_bytes(key)).decode() for key_id, key in
          unlocked.items()}
     ).encode()  # fmt: skip
-    nonce = os.urandom(NONCE_BYTES)
-    sealed = (
-        bytes([SESSION_V1])
-        + nonce
-        + AESGCM(ticket.secret).encrypt(nonce, payload, _aad(ticket.session_id))
-    )
+    sealed = seal_session(STAFF_KEYS, ticket.session_id, ticket.secret, payload)
     db.session.add(
         SessionKey(
             id=ticket.session_id,
@@ -107,13 +134,7 @@ def session_keys(
     if now >= _aware(row.expires_at) or now - _aware(row.last_used_at) >= idle_timeout:
         db.session.delete(row)
         raise SessionLocked("the session has expired")
-    data = row.sealed_keys
-    try:
-        payload = AESGCM(ticket.secret).decrypt(
-            data[1 : 1 + NONCE_BYTES], data[1 + NONCE_BYTES :], _aad(row.id)
-        )
-    except InvalidTag:
-        raise SessionLocked("the session secret does not fit") from None
+    payload = open_session(STAFF_KEYS, row.id, ticket.secret, row.sealed_keys)
     row.last_used_at = now
     keys = json.loads(payload)
     return UnlockedKeys(

@@ -12,20 +12,18 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import os
 import secrets
 import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import delete, func, select
 
-from app.crypto.envelope import NONCE_BYTES, ReportKey
-from app.crypto.errors import SealError
+from app.crypto.envelope import ReportKey
+from app.crypto.errors import SealError, SessionLocked
 from app.crypto.receipts import receipt_key
 from app.crypto.reports import Evidence, mailbox_key_from_receipt_key, seal_attachment
+from app.crypto.sessions import STATUS, new_session_secret, open_session, seal_session
 from app.extensions import db
 from app.intake.services import find_report
 from app.mailbox import ShownMessage, shown_messages
@@ -65,10 +63,6 @@ ACCESS_V1 = 1
 _ACCESS = struct.Struct(">BQq32s")
 
 
-def _aad(session_id: str) -> bytes:
-    return b"meldeportal/status\x00" + session_id.encode()
-
-
 def last_live_day(opened_on: dt.date, lifetime: dt.timedelta) -> dt.date:
     """The last day on which a session opened on ``opened_on`` can still be live.
 
@@ -100,13 +94,12 @@ def open_status(
         ACCESS_V1, report.id, int((now + lifetime).timestamp()),
         receipt_key(receipt, report.receipt_salt),
     )  # fmt: skip
-    secret = AESGCM.generate_key(bit_length=256)
+    secret = new_session_secret()
     session_id = secrets.token_urlsafe(32)
-    nonce = os.urandom(NONCE_BYTES)
     db.session.add(
         StatusSession(
             id=session_id,
-            sealed_access=nonce + AESGCM(secret).encrypt(nonce, access, _aad(session_id)),
+            sealed_access=seal_session(STATUS, session_id, secret, access),
             expires_on=last_live_day(now.date(), lifetime),
         )
     )
@@ -126,10 +119,9 @@ def resume_status(ticket: StatusTicket, *, now: dt.datetime) -> tuple[Report, Re
         raise StatusClosed
     try:
         secret = base64.urlsafe_b64decode(ticket.secret.encode())
-        data = row.sealed_access
-        opened = AESGCM(secret).decrypt(data[:NONCE_BYTES], data[NONCE_BYTES:], _aad(row.id))
+        opened = open_session(STATUS, row.id, secret, row.sealed_access)
         version, report_id, ends_at, key = _ACCESS.unpack(opened)
-    except (InvalidTag, ValueError, struct.error):
+    except (SessionLocked, ValueError, struct.error):
         raise StatusClosed from None
     report = db.session.get(Report, report_id)
     live = version == ACCESS_V1 and now.timestamp() < ends_at

@@ -1,39 +1,29 @@
 """Staff accounts: passwords, the TOTP second factor, recovery codes.
 
-One Argon2id derivation per login yields both the password verifier and the key that opens the
-account's TOTP secret, so a copy of the database holds neither a usable password hash (it is
-Argon2id) nor a usable second factor.
+The rules live here (strength, one use per code, the last admin, audit); the secrets themselves
+are derived, sealed and checked in ``app.crypto.credentials``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import hmac
-import os
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.hashes import SHA1
-from cryptography.hazmat.primitives.twofactor import InvalidToken
-from cryptography.hazmat.primitives.twofactor.totp import TOTP
 from sqlalchemy import delete, func, select
 
 from app.audit import record_event
 from app.auth.staff_sessions import end_staff_sessions_of
-from app.crypto import codes
-from app.crypto.kdf import KdfParams, derive_from_password
+from app.crypto import credentials
+from app.crypto.credentials import TOTP_DIGITS, hash_recovery_code
+from app.crypto.kdf import KdfParams
 from app.crypto.keyring import UnlockedKeys, add_password_slot, password_slot_of
 from app.crypto.sessions import end_sessions_of_slot
 from app.extensions import db
 from app.models import RecoveryCode, User
 from app.models.user import ADMIN, MODERATOR, ROLES
 
-TOTP_STEP = 30
-TOTP_DIGITS = 6
 RECOVERY_CODES = 10
 RECOVERY_CHARACTERS = 16  # 80 bits each
 MIN_PASSWORD, MAX_PASSWORD = 12, 128
@@ -69,11 +59,6 @@ class Enrolment:
         return f"Enrolment(user={self.user.id})"
 
 
-def _derive(password: str, salt: bytes, params: KdfParams) -> tuple[bytes, bytes]:
-    raw = derive_from_password(password, salt, params, 64)
-    return raw[:32], raw[32:]  # verifier, key for the TOTP secret
-
-
 def _common_passwords() -> frozenset[str]:
     return frozenset(COMMON_PASSWORDS_FILE.read_text(encoding="utf-8").split())
 
@@ -89,28 +74,9 @@ def check_password_strength(password: str, email: str = "") -> None:
         raise WeakPassword("This password is too common or contains the e-mail name.")
 
 
-def _seal_totp(secret: bytes, key: bytes, user_email: str) -> bytes:
-    nonce = os.urandom(12)
-    return nonce + AESGCM(key).encrypt(nonce, secret, b"meldeportal/totp\x00" + user_email.encode())
-
-
-def _open_totp(sealed: bytes, key: bytes, user_email: str) -> bytes:
-    return AESGCM(key).decrypt(
-        sealed[:12], sealed[12:], b"meldeportal/totp\x00" + user_email.encode()
-    )
-
-
-def _totp(secret: bytes) -> TOTP:
-    return TOTP(secret, TOTP_DIGITS, SHA1(), TOTP_STEP, enforce_key_length=False)  # noqa: S303
-
-
-def hash_recovery_code(code: str) -> str:
-    return hashlib.sha256(b"meldeportal/recovery\x00" + codes.normalise(code).encode()).hexdigest()
-
-
 def _new_recovery_codes(user: User) -> list[str]:
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
-    fresh = [codes.group(codes.random_code(RECOVERY_CHARACTERS), 4) for _ in range(RECOVERY_CODES)]
+    fresh = [credentials.new_recovery_code(RECOVERY_CHARACTERS) for _ in range(RECOVERY_CODES)]
     for code in fresh:
         db.session.add(RecoveryCode(user_id=user.id, code_hash=hash_recovery_code(code)))
     return fresh
@@ -118,14 +84,14 @@ def _new_recovery_codes(user: User) -> list[str]:
 
 def _set_credentials(user: User, password: str, params: KdfParams) -> str:
     """New password and a new TOTP secret (a reset always re-enrols the second factor)."""
-    user.password_salt = os.urandom(16)
+    user.password_salt = credentials.new_salt()
     user.password_params = params.to_dict()
-    verifier, totp_key = _derive(password, user.password_salt, params)
-    user.password_verifier = verifier
-    secret = secrets.token_bytes(20)
-    user.sealed_totp_secret = _seal_totp(secret, totp_key, user.email)
+    derived = credentials.derive_login_secrets(password, user.password_salt, params)
+    user.password_verifier = derived.verifier
+    secret = credentials.new_totp_secret()
+    user.sealed_totp_secret = credentials.seal_totp_secret(secret, derived.totp_key, user.email)
     user.last_totp_step = None
-    return _totp(secret).get_provisioning_uri(user.email, ISSUER)
+    return credentials.provisioning_uri(secret, user.email, ISSUER)
 
 
 def create_user(
@@ -188,15 +154,15 @@ def authenticate(
     now = now or _now()
     user = db.session.scalars(select(User).where(User.email == email.strip().lower())).first()
     if user is None or not user.active:
-        _derive(password, b"\0" * 16, params)
-        _open_totp_or_none(b"\0" * 40, b"\0" * 32, "")
+        credentials.derive_login_secrets(password, b"\0" * credentials.SALT_BYTES, params)
+        credentials.open_totp_secret(b"\0" * 49, b"\0" * 32, "")
         record_event("auth:login:failure", "login failed", target_type="user")
         raise LoginRefused
-    verifier, totp_key = _derive(
+    derived = credentials.derive_login_secrets(
         password, user.password_salt, KdfParams.from_dict(user.password_params)
     )
-    if not hmac.compare_digest(verifier, user.password_verifier) or not _second_factor(
-        user, totp_key, code, now
+    if not hmac.compare_digest(derived.verifier, user.password_verifier) or not _second_factor(
+        user, derived.totp_key, code, now
     ):
         record_event("auth:login:failure", "login failed", target_type="user", target_id=user.id)
         raise LoginRefused
@@ -205,30 +171,23 @@ def authenticate(
     return user
 
 
-def _open_totp_or_none(sealed: bytes, key: bytes, user_email: str) -> bytes | None:
-    try:
-        return _open_totp(sealed, key, user_email)
-    except InvalidTag:
-        return None
-
-
 def _second_factor(user: User, totp_key: bytes, code: str, now: dt.datetime) -> bool:
     digits = "".join(char for char in code if char.isdigit())
     if len(digits) == TOTP_DIGITS and len(code.strip()) <= TOTP_DIGITS + 1:
-        secret = _open_totp_or_none(user.sealed_totp_secret, totp_key, user.email)
+        secret = credentials.open_totp_secret(user.sealed_totp_secret, totp_key, user.email)
         if secret is None:
             return False
-        totp = _totp(secret)
-        step = int(now.timestamp()) // TOTP_STEP
+        step = credentials.totp_step(now.timestamp())
         for candidate in (step, step - 1, step + 1):  # one step of clock drift either way
             if user.last_totp_step is not None and candidate <= user.last_totp_step:
                 continue  # a code is never accepted twice
-            try:
-                totp.verify(digits.encode(), candidate * TOTP_STEP)
-            except InvalidToken:
-                continue
-            user.last_totp_step = candidate
-            return True
+            if credentials.totp_matches(secret, digits, candidate):
+                user.last_totp_step = candidate
+                if credentials.is_legacy_totp_seal(user.sealed_totp_secret):
+                    user.sealed_totp_secret = credentials.seal_totp_secret(
+                        secret, totp_key, user.email
+                    )
+                return True
         return False
     used = db.session.scalars(
         select(RecoveryCode).where(

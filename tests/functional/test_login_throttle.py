@@ -139,7 +139,7 @@ def test_unknown_addresses_get_the_same_answer_and_the_same_work(
         derivations.append(params)
         return real_derive(password, salt, params, length)
 
-    monkeypatch.setattr("app.moderation.accounts.derive_from_password", counting)
+    monkeypatch.setattr("app.crypto.credentials.derive_from_password", counting)
     # The account's own cost is the cost of new passwords, as in production.
     intake_app.config.update(SLOT_KDF_MEMORY_KIB=1024, SLOT_KDF_ITERATIONS=1, SLOT_KDF_LANES=1)
     answers: dict[str, list[tuple[int, str]]] = {}

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from collections.abc import Iterator
 
 import pytest
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from flask import Flask
 from sqlalchemy import select
 
 from app.auth.staff_sessions import open_staff_session, staff_of_session
-from app.crypto import keyring
+from app.crypto import credentials, keyring
+from app.crypto.kdf import KdfParams
 from app.extensions import db
 from app.models import AuditEvent, KeySlot, RecoveryCode, StaffSession, User
 from app.models.user import ADMIN, MODERATOR, RESEARCHER
@@ -202,3 +205,22 @@ def test_users_create_on_the_command_line(db_app: Flask, recovery: str) -> None:
     )
     assert wrong_key.exit_code != 0
     assert "recovery key" in wrong_key.output
+
+
+def test_a_totp_secret_sealed_before_versions_opens_and_is_sealed_anew(recovery: str) -> None:
+    staff = make_staff(MODERATOR, recovery)
+    user = db.session.scalars(select(User).where(User.email == staff.email)).one()
+    key = credentials.derive_login_secrets(
+        staff.password, user.password_salt, KdfParams.from_dict(user.password_params)
+    ).totp_key
+    nonce = os.urandom(12)
+    aad = b"meldeportal/totp\x00" + staff.email.encode()
+    user.sealed_totp_secret = nonce + AESGCM(key).encrypt(nonce, staff.secret, aad)
+    db.session.commit()
+    now = dt.datetime.now(dt.UTC)
+    assert authenticate(
+        staff.email, staff.password, staff.code(now.timestamp()), now=now, params=CHEAP
+    )
+    resealed = user.sealed_totp_secret
+    assert resealed[0] == credentials.TOTP_V1
+    assert credentials.open_totp_secret(resealed, key, staff.email) == staff.secret

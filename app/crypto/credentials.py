@@ -1,0 +1,124 @@
+"""A staff account's secrets: the password verifier, the sealed TOTP secret, recovery codes.
+
+One Argon2id derivation per login yields both the password verifier and the key that opens the
+account's TOTP secret, so a copy of the database holds neither a usable password hash (it is
+Argon2id) nor a usable second factor. The rules around them (strength, reuse of a code, audit)
+are the accounts service's; this module only derives, seals, opens and checks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+from dataclasses import dataclass
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.hashes import SHA1
+from cryptography.hazmat.primitives.twofactor import InvalidToken
+from cryptography.hazmat.primitives.twofactor.totp import TOTP
+
+from app.crypto import codes
+from app.crypto.envelope import NONCE_BYTES
+from app.crypto.kdf import KdfParams, derive_from_password
+
+TOTP_STEP = 30
+TOTP_DIGITS = 6
+TOTP_SECRET_BYTES = 20
+SALT_BYTES = 16
+VERIFIER_BYTES = KEY_BYTES = 32
+TOTP_V1 = 1
+# Sealed before the version byte existed: nonce ‖ ciphertext of the 20-byte secret and its tag.
+_LEGACY_LENGTH = NONCE_BYTES + TOTP_SECRET_BYTES + 16
+
+
+@dataclass(frozen=True)
+class LoginSecrets:
+    """What one derivation from a password gives. Never logged."""
+
+    verifier: bytes
+    totp_key: bytes
+
+    def __repr__(self) -> str:
+        return "LoginSecrets(<hidden>)"
+
+
+def new_salt() -> bytes:
+    return os.urandom(SALT_BYTES)
+
+
+def derive_login_secrets(password: str, salt: bytes, params: KdfParams) -> LoginSecrets:
+    raw = derive_from_password(password, salt, params, VERIFIER_BYTES + KEY_BYTES)
+    return LoginSecrets(raw[:VERIFIER_BYTES], raw[VERIFIER_BYTES:])
+
+
+def new_totp_secret() -> bytes:
+    return secrets.token_bytes(TOTP_SECRET_BYTES)
+
+
+def _totp_aad(version: int | None, email: str) -> bytes:
+    tag = b"meldeportal/totp\x00" if version is None else b"meldeportal/totp\x00%d\x00" % version
+    return tag + email.encode()
+
+
+def seal_totp_secret(secret: bytes, key: bytes, email: str) -> bytes:
+    """version ‖ nonce ‖ AES-256-GCM(secret), bound to the account's address."""
+    nonce = os.urandom(NONCE_BYTES)
+    sealed = AESGCM(key).encrypt(nonce, secret, _totp_aad(TOTP_V1, email))
+    return bytes([TOTP_V1]) + nonce + sealed
+
+
+def is_legacy_totp_seal(sealed: bytes) -> bool:
+    """Sealed before versions: re-sealed at the holder's next login."""
+    return len(sealed) == _LEGACY_LENGTH
+
+
+def open_totp_secret(sealed: bytes, key: bytes, email: str) -> bytes | None:
+    """The TOTP secret, or None when the key (the password) or the address does not fit."""
+    if is_legacy_totp_seal(sealed):
+        version, nonce, body = None, sealed[:NONCE_BYTES], sealed[NONCE_BYTES:]
+    elif sealed[:1] == bytes([TOTP_V1]):
+        version, nonce, body = TOTP_V1, sealed[1 : 1 + NONCE_BYTES], sealed[1 + NONCE_BYTES :]
+    else:
+        return None
+    try:
+        return AESGCM(key).decrypt(nonce, body, _totp_aad(version, email))
+    except (InvalidTag, ValueError):
+        return None
+
+
+def _totp(secret: bytes) -> TOTP:
+    # SHA-1 and 6 digits are what authenticator apps understand (RFC 6238's default).
+    return TOTP(secret, TOTP_DIGITS, SHA1(), TOTP_STEP, enforce_key_length=False)  # noqa: S303
+
+
+def totp_step(unix_seconds: float) -> int:
+    return int(unix_seconds) // TOTP_STEP
+
+
+def totp_matches(secret: bytes, digits: str, step: int) -> bool:
+    """Whether ``digits`` is the code of ``step`` (constant time, as the library compares)."""
+    try:
+        _totp(secret).verify(digits.encode(), step * TOTP_STEP)
+    except InvalidToken:
+        return False
+    return True
+
+
+def totp_code(secret: bytes, step: int) -> str:
+    return _totp(secret).generate(step * TOTP_STEP).decode()
+
+
+def provisioning_uri(secret: bytes, email: str, issuer: str) -> str:
+    """The otpauth:// address an authenticator app reads from a QR code."""
+    return _totp(secret).get_provisioning_uri(email, issuer)
+
+
+def hash_recovery_code(code: str) -> str:
+    """A recovery code's digest: 80 random bits need no slow hash, only no plaintext."""
+    return hashlib.sha256(b"meldeportal/recovery\x00" + codes.normalise(code).encode()).hexdigest()
+
+
+def new_recovery_code(characters: int) -> str:
+    return codes.group(codes.random_code(characters), 4)
