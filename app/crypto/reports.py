@@ -35,17 +35,32 @@ class Evidence:
     original_name: str = ""
 
 
+# Which key an image is sealed under (``Attachment.sealed_with``): sent with the report, the
+# data key; added later through the status page, the mailbox key.
+WITH_REPORT, WITH_MAILBOX = "report", "mailbox"
+
+
 @dataclass(frozen=True)
-class OpenedAttachment:
-    position: int
-    data: bytes
+class AttachmentMeta:
+    """What is sealed beside an image: the type it was checked as, its size, its original name."""
+
     mime_type: str
     width: int
     height: int
     original_name: str
 
     def __repr__(self) -> str:
-        return f"OpenedAttachment({self.position}, {self.mime_type}, {len(self.data)} bytes)"
+        return f"AttachmentMeta({self.mime_type}, {self.width}x{self.height})"
+
+
+@dataclass(frozen=True)
+class OpenedAttachment:
+    position: int
+    data: bytes
+    meta: AttachmentMeta
+
+    def __repr__(self) -> str:
+        return f"OpenedAttachment({self.position}, {self.meta.mime_type}, {len(self.data)} bytes)"
 
 
 @dataclass(frozen=True)
@@ -89,26 +104,72 @@ def seal_report(
             ReportField(name=name, envelope=seal(data_key, report.id, name, value))
         )
     for position, item in enumerate(evidence):
-        report.attachments.append(seal_attachment(data_key, report.id, position, item, "report"))
+        report.attachments.append(seal_attachment(data_key, report.id, position, item, WITH_REPORT))
 
 
 def seal_attachment(
     key: ReportKey, report_id: int, position: int, item: Evidence, sealed_with: str
 ) -> Attachment:
     """One image and its metadata (type, size, original name), both sealed under ``key``."""
-    name = attachment_field(position)
-    metadata = {
-        "mime_type": item.image.mime_type,
-        "width": item.image.width,
-        "height": item.image.height,
-        "original_name": item.original_name,
-    }
+    meta = AttachmentMeta(
+        item.image.mime_type, item.image.width, item.image.height, item.original_name
+    )
     return Attachment(
         report_id=report_id,
         position=position,
-        sealed_image=seal(key, report_id, name, item.image.data),
-        sealed_metadata=seal(key, report_id, f"{name}:meta", json.dumps(metadata)),
+        sealed_image=seal_attachment_image(key, report_id, position, item.image.data),
+        sealed_metadata=seal_attachment_meta(key, report_id, position, meta),
         sealed_with=sealed_with,
+    )
+
+
+def seal_attachment_image(key: ReportKey, report_id: int, position: int, data: bytes) -> bytes:
+    return seal(key, report_id, attachment_field(position), data)
+
+
+def seal_attachment_meta(
+    key: ReportKey, report_id: int, position: int, meta: AttachmentMeta
+) -> bytes:
+    payload = {"mime_type": meta.mime_type, "width": meta.width, "height": meta.height,
+               "original_name": meta.original_name}  # fmt: skip
+    return seal(key, report_id, f"{attachment_field(position)}:meta", json.dumps(payload))
+
+
+def attachment_key(
+    report: Report, sealed_with: str, private_keys: Mapping[int, X25519PrivateKey]
+) -> ReportKey:
+    """The key an image of ``report`` is sealed under.
+
+    Raises:
+        SealError: when that key is purged or not among ``private_keys``.
+    """
+    if sealed_with == WITH_MAILBOX:
+        return mailbox_key_for_staff(report, private_keys)
+    return report_key(report, private_keys)
+
+
+def open_attachment_meta(
+    key: ReportKey, report_id: int, position: int, sealed_metadata: bytes
+) -> AttachmentMeta:
+    """Raises: SealError when ``key`` does not open it or it was tampered with."""
+    name = f"{attachment_field(position)}:meta"
+    raw = json.loads(open_sealed(key, report_id, name, sealed_metadata))
+    return AttachmentMeta(
+        str(raw["mime_type"]), int(raw["width"]), int(raw["height"]), str(raw["original_name"])
+    )
+
+
+def open_attachment(key: ReportKey, attachment: Attachment) -> OpenedAttachment:
+    """An image and its metadata, opened with ``attachment_key``'s key.
+
+    Raises:
+        SealError: when ``key`` does not open it or it was tampered with.
+    """
+    report_id, position = attachment.report_id, attachment.position
+    return OpenedAttachment(
+        position,
+        open_sealed(key, report_id, attachment_field(position), attachment.sealed_image),
+        open_attachment_meta(key, report_id, position, attachment.sealed_metadata),
     )
 
 
@@ -126,29 +187,14 @@ def open_report(report: Report, private_keys: Mapping[int, X25519PrivateKey]) ->
         SealError: when a key is missing or anything was tampered with.
     """
     key = report_key(report, private_keys)
-    mailbox = None
     fields = {
         item.name: open_sealed(key, report.id, item.name, item.envelope).decode("utf-8")
         for item in report.fields
     }
-    attachments = []
-    for item in report.attachments:
-        name = attachment_field(item.position)
-        # Images added later through the status page are sealed under the mailbox key.
-        if item.sealed_with == "mailbox" and mailbox is None:
-            mailbox = mailbox_key_for_staff(report, private_keys)
-        opener = mailbox if item.sealed_with == "mailbox" and mailbox is not None else key
-        meta = json.loads(open_sealed(opener, report.id, f"{name}:meta", item.sealed_metadata))
-        attachments.append(
-            OpenedAttachment(
-                position=item.position,
-                data=open_sealed(opener, report.id, name, item.sealed_image),
-                mime_type=meta["mime_type"],
-                width=meta["width"],
-                height=meta["height"],
-                original_name=meta["original_name"],
-            )
-        )
+    attachments = [
+        open_attachment(attachment_key(report, item.sealed_with, private_keys), item)
+        for item in report.attachments
+    ]
     return OpenedReport(fields, attachments)
 
 

@@ -22,7 +22,12 @@ from sqlalchemy import delete, func, select
 from app.crypto.envelope import ReportKey
 from app.crypto.errors import SealError, SessionLocked
 from app.crypto.receipts import receipt_key
-from app.crypto.reports import Evidence, mailbox_key_from_receipt_key, seal_attachment
+from app.crypto.reports import (
+    WITH_MAILBOX,
+    Evidence,
+    mailbox_key_from_receipt_key,
+    seal_attachment,
+)
 from app.crypto.sessions import STATUS, new_session_secret, open_session, seal_session
 from app.extensions import db
 from app.intake.services import find_report
@@ -172,7 +177,7 @@ def add_evidence(report: Report, mailbox_key: ReportKey, evidence: Sequence[Evid
     )
     start = -1 if position is None else position
     for offset, item in enumerate(evidence, start=1):
-        db.session.add(seal_attachment(mailbox_key, report.id, start + offset, item, "mailbox"))
+        db.session.add(seal_attachment(mailbox_key, report.id, start + offset, item, WITH_MAILBOX))
 
 
 def request_deletion(report: Report, today: dt.date) -> None:

@@ -398,11 +398,11 @@ def case_attachment(incident_id: int, position: int) -> Any:
         abort(404)
     except SealError:
         abort(409)
-    extension = cases.SAFE_IMAGE_TYPES.get(image.mime_type)
+    extension = cases.SAFE_IMAGE_TYPES.get(image.meta.mime_type)
     if extension is None:  # cannot happen without tampering; then never show it inline
         mime_type, disposition, extension = "application/octet-stream", "attachment", "bin"
     else:
-        mime_type, disposition = image.mime_type, "inline"
+        mime_type, disposition = image.meta.mime_type, "inline"
     response = Response(image.data, mimetype=mime_type)
     response.headers["Content-Disposition"] = (
         f'{disposition}; filename="attachment-{position}.{extension}"'

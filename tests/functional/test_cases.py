@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import json
 import re
 import secrets
 from dataclasses import dataclass
@@ -17,8 +16,12 @@ from PIL import Image
 from sqlalchemy import select, update
 
 from app.crypto import keyring
-from app.crypto.envelope import seal
-from app.crypto.reports import report_key
+from app.crypto.reports import (
+    AttachmentMeta,
+    report_key,
+    seal_attachment_image,
+    seal_attachment_meta,
+)
 from app.extensions import db
 from app.models import Attachment, AuditEvent, CaseCode, Incident, Report, SessionKey, User
 from app.models.incident import CLOSED, IN_REVIEW, RECEIVED, VERIFIED
@@ -256,16 +259,15 @@ def test_images_are_served_inline_as_images_and_never_as_pages(
         assert report is not None
         key = report_key(report, keyring.unlock_with_recovery(intake_app.config[
             "TEST_RECOVERY_KEY"]))  # fmt: skip
-        attachment.sealed_image = seal(key, report.id, "attachment:0", page)
+        attachment.sealed_image = seal_attachment_image(key, report.id, 0, page)
         db.session.commit()
     tampered = served()
     assert (tampered.headers["Content-Type"], tampered.data) == ("image/png", page)
     # Even a sealed type that is not an image never renders: a download with a fixed name.
     with intake_app.app_context():
         attachment = db.session.scalars(select(Attachment)).one()
-        meta = {"mime_type": "text/html", "width": 1, "height": 1, "original_name": "x.html"}
-        attachment.sealed_metadata = seal(key, attachment.report_id, "attachment:0:meta",
-                                          json.dumps(meta))  # fmt: skip
+        meta = AttachmentMeta("text/html", 1, 1, "x.html")
+        attachment.sealed_metadata = seal_attachment_meta(key, attachment.report_id, 0, meta)
         db.session.commit()
     download = served()
     assert download.headers["Content-Type"] == "application/octet-stream"

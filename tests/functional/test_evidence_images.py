@@ -53,7 +53,7 @@ def test_a_photo_larger_than_the_output_size_is_stored_smaller(intake_app: Flask
         (stored,) = open_report(report, unlocked).attachments
     image = Image.open(io.BytesIO(stored.data))
     assert image.size == (305, 229)  # 400 x 300 shrunk to at most 70,000 pixels
-    assert stored.original_name == "IMG_2041.jpg"
+    assert stored.meta.original_name == "IMG_2041.jpg"
 
 
 def test_a_costly_image_is_refused_with_a_message_and_keeps_the_text(intake_app: Flask) -> None:

@@ -217,8 +217,8 @@ def test_evidence_added_later_is_sealed_under_the_mailbox_key(intake_app: Flask)
         assert attachment.sealed_with == "mailbox"
         unlocked = keyring.unlock_with_recovery(intake_app.config["TEST_RECOVERY_KEY"])
         (opened,) = open_report(report, unlocked).attachments
-        assert opened.mime_type == "image/webp"
-        assert opened.original_name == "später.webp"
+        assert opened.meta.mime_type == "image/webp"
+        assert opened.meta.original_name == "später.webp"
 
 
 def test_wrong_codes_are_rate_limited(intake_app: Flask) -> None:

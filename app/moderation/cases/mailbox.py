@@ -12,13 +12,13 @@ from sqlalchemy import func, select
 
 from app.audit import record_event
 from app.crypto.envelope import seal
+from app.crypto.keyring import UnlockedKeys
 from app.crypto.reports import mailbox_key_for_staff, report_key
 from app.extensions import db
 from app.mailbox import STAFF, add_message, checked_text
 from app.models import CaseNote, Incident, Message, Report, User
 from app.moderation.cases.errors import PersonalDataGone
 from app.moderation.cases.opening import (
-    PrivateKeys,
     has_personal_data,
     note_field,
     report_with_data,
@@ -29,7 +29,7 @@ MESSAGE_TAG = "case:message:send"
 
 
 def add_note(
-    incident: Incident, text: str, *, by: User, keys: PrivateKeys, today: dt.date
+    incident: Incident, text: str, *, by: User, keys: UnlockedKeys, today: dt.date
 ) -> CaseNote:
     """Seal an internal note with the report's data key (field ``note:<number>``).
 
@@ -72,7 +72,7 @@ def _incident_id_of(report: Report) -> int | None:
 
 
 def send_to_reporter(
-    report: Report, text: str, *, by: User, keys: PrivateKeys, today: dt.date
+    report: Report, text: str, *, by: User, keys: UnlockedKeys, today: dt.date
 ) -> Message:
     """Write to the reporter: sealed under the mailbox key, which their receipt code opens too.
 

@@ -6,28 +6,27 @@ Opening is audited (``case:open``); images are opened one by one, only when look
 from __future__ import annotations
 
 import datetime as dt
-import json
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from sqlalchemy import func, select
 
 from app.audit import record_event
-from app.crypto.envelope import open_sealed, open_sealed_text
+from app.crypto.envelope import open_sealed_text
+from app.crypto.keyring import UnlockedKeys
 from app.crypto.reports import (
+    WITH_MAILBOX,
     OpenedAttachment,
-    attachment_field,
+    attachment_key,
     mailbox_key_for_staff,
+    open_attachment_meta,
     report_key,
 )
+from app.crypto.reports import open_attachment as open_sealed_attachment
 from app.extensions import db
 from app.mailbox import ShownMessage, shown_messages
 from app.models import Attachment, CaseNote, Incident, Message, Report, ReportField, User
 from app.moderation.cases.errors import AttachmentNotFound, PersonalDataGone
 
-# The organisation keys this login unlocked, by key id.
-PrivateKeys = Mapping[int, X25519PrivateKey]
 # The only types an opened image is served as (anything else is offered as a download).
 SAFE_IMAGE_TYPES = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
 
@@ -130,7 +129,7 @@ def note_field(number: int) -> str:
     return f"note:{number}"
 
 
-def open_case(incident: Incident, *, by: User, keys: PrivateKeys) -> OpenedCase:
+def open_case(incident: Incident, *, by: User, keys: UnlockedKeys) -> OpenedCase:
     """Open every sealed part of the case: the report's fields, notes, messages, image metadata.
 
     Writes one ``case:open`` event (with the counts of what was opened). Images themselves are
@@ -167,17 +166,16 @@ def open_case(incident: Incident, *, by: User, keys: PrivateKeys) -> OpenedCase:
         .order_by(Attachment.position)
     )
     for position, sealed_with, sealed_metadata in images:
-        opener = mailbox_key if sealed_with == "mailbox" else data_key
-        name = f"{attachment_field(position)}:meta"
-        meta = json.loads(open_sealed(opener, report.id, name, sealed_metadata))
+        opener = mailbox_key if sealed_with == WITH_MAILBOX else data_key
+        meta = open_attachment_meta(opener, report.id, position, sealed_metadata)
         attachments.append(
             AttachmentInfo(
                 position=position,
-                mime_type=str(meta["mime_type"]),
-                width=int(meta["width"]),
-                height=int(meta["height"]),
-                original_name=str(meta["original_name"]),
-                added_later=sealed_with == "mailbox",
+                mime_type=meta.mime_type,
+                width=meta.width,
+                height=meta.height,
+                original_name=meta.original_name,
+                added_later=sealed_with == WITH_MAILBOX,
             )
         )
     record_event(
@@ -198,7 +196,7 @@ def open_case(incident: Incident, *, by: User, keys: PrivateKeys) -> OpenedCase:
 
 
 def open_attachment(
-    incident: Incident, position: int, *, by: User, keys: PrivateKeys
+    incident: Incident, position: int, *, by: User, keys: UnlockedKeys
 ) -> OpenedAttachment:
     """Open one image of the case; writes a ``case:open`` event naming its position.
 
@@ -213,20 +211,8 @@ def open_attachment(
     ).first()
     if attachment is None:
         raise AttachmentNotFound(position)
-    # Images added later through the status page are sealed under the mailbox key.
-    if attachment.sealed_with == "mailbox":
-        key = mailbox_key_for_staff(report, keys)
-    else:
-        key = report_key(report, keys)
-    name = attachment_field(position)
-    meta = json.loads(open_sealed(key, report.id, f"{name}:meta", attachment.sealed_metadata))
-    opened = OpenedAttachment(
-        position=position,
-        data=open_sealed(key, report.id, name, attachment.sealed_image),
-        mime_type=str(meta["mime_type"]),
-        width=int(meta["width"]),
-        height=int(meta["height"]),
-        original_name=str(meta["original_name"]),
+    opened = open_sealed_attachment(
+        attachment_key(report, attachment.sealed_with, keys), attachment
     )
     record_event(
         OPEN_TAG,

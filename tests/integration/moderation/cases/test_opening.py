@@ -24,7 +24,7 @@ def test_an_image_opens_with_its_sealed_type(desk: Desk) -> None:
     db.session.flush()
     incident = db.session.scalars(select(Incident)).one()
     image = cases.open_attachment(incident, 0, by=desk.moderator, keys=desk.keys)
-    assert (image.mime_type, image.width, image.height) == ("image/png", 64, 48)
+    assert (image.meta.mime_type, image.meta.width, image.meta.height) == ("image/png", 64, 48)
     assert image.data.startswith(b"\x89PNG")
     with pytest.raises(cases.AttachmentNotFound):
         cases.open_attachment(incident, 1, by=desk.moderator, keys=desk.keys)
@@ -34,7 +34,7 @@ def test_an_image_opens_with_its_sealed_type(desk: Desk) -> None:
     later = Evidence(sanitise_image(image_with("später")), "später.png")
     followup.add_evidence(stored.report, mailbox, [later])
     db.session.flush()
-    assert cases.open_attachment(incident, 1, by=desk.moderator, keys=desk.keys).width == 64
+    assert cases.open_attachment(incident, 1, by=desk.moderator, keys=desk.keys).meta.width == 64
     first, second = cases.open_case(incident, by=desk.moderator, keys=desk.keys).attachments
     assert (first.original_name, first.added_later) == ("urlaub.png", False)
     assert (second.original_name, second.added_later) == ("später.png", True)
