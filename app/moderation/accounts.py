@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.twofactor.totp import TOTP
 from sqlalchemy import delete, func, select
 
 from app.audit import record_event
+from app.config import DEFAULT_LANGUAGE
 from app.crypto import codes
 from app.crypto.kdf import KdfParams, derive_from_password
 from app.crypto.keyring import UnlockedKeys, add_password_slot, password_slot_of
@@ -137,7 +138,7 @@ def create_user(
     params: KdfParams,
     unlocked: UnlockedKeys | None = None,
     actor_id: int | None = None,
-    language: str = "de",
+    language: str = DEFAULT_LANGUAGE,
     pending_slot: bool = False,
 ) -> Enrolment:
     """Create a staff account; admins and moderators also get a key slot.
