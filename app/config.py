@@ -6,13 +6,35 @@ names the setting (cookiecutter-flask's rule, SecureDrop's typed config).
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
+
+from babel import Locale, UnknownLocaleError
 
 DEVELOPMENT_SECRET_KEY = "development-only-not-secret"  # noqa: S105 - refused outside development
 DEVELOPMENT_RECEIPT_SECRET = "development-only-receipt-secret"  # noqa: S105 - likewise
 ENVIRONMENTS = ("development", "testing", "production")
-LANGUAGES = ("de", "en")
+# German is the source language: of the interface texts (gettext msgids), of the codebook and of
+# the pages. A text missing in another language is shown in German, and German is always offered.
 DEFAULT_LANGUAGE = "de"
+DIRECTIONS = ("ltr", "rtl")
+LANGUAGE_CODE = re.compile(r"[a-z]{2}")  # ISO 639-1; also what User.language (String(2)) holds
+
+
+@dataclass(frozen=True)
+class Language:
+    """An interface language: its code in URLs and catalogs, its own name, its writing direction."""
+
+    code: str
+    name: str
+    direction: str = "ltr"
+
+
+# One line per language, in the order the language switch offers them. A new language also needs
+# a catalog (app/translations/<code>), codebook texts and page files (app/pages/content/<code>).
+LANGUAGES = (Language("de", "Deutsch"), Language("en", "English"))
 
 
 class ConfigurationError(RuntimeError):
@@ -64,6 +86,7 @@ class BaseConfig:
     PERMANENT_SESSION_LIFETIME = 30 * 60
     # Long enough to write a report calmly; an expired token re-shows the form with its text.
     WTF_CSRF_TIME_LIMIT: int | None = 8 * 3600
+    LANGUAGES: tuple[Language, ...] = LANGUAGES
     BABEL_DEFAULT_LOCALE = DEFAULT_LANGUAGE
     # Argon2id cost for new passwords and key slots (stored with each, so raising it is safe).
     # One lane: derivations run one at a time per process anyway (app/crypto/kdf.py).
@@ -153,11 +176,14 @@ def config_class_for(env_name: str) -> type[BaseConfig]:
 
 
 def check_config(config: dict[str, Any]) -> None:
-    """Refuse settings that would be unsafe outside development.
+    """Refuse settings that would be unsafe outside development, and a broken language list.
+
+    ``LANGUAGES`` is stored back as a tuple of ``Language`` (an environment variable gives lists).
 
     Raises:
         ConfigurationError: with a message that names what to set.
     """
+    config["LANGUAGES"] = parse_languages(config.get("LANGUAGES"))
     if config["ENV_NAME"] == "development" or config.get("TESTING"):
         return
     _require_secret(config, "SECRET_KEY", DEVELOPMENT_SECRET_KEY, "")
@@ -184,3 +210,63 @@ def _require_secret(config: dict[str, Any], name: str, development_value: str, n
             f"random value of at least {MIN_SECRET_LENGTH} characters, e.g. the output of "
             "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`." + note
         )
+
+
+def parse_languages(value: Any) -> tuple[Language, ...]:
+    """The configured languages, each a ``Language`` or ``[code, name, direction]``.
+
+    Raises:
+        ConfigurationError: for a malformed entry, a code that is not two lower-case letters or
+            not known to Babel, an unknown direction, a code listed twice, or a list without German.
+    """
+    if isinstance(value, str | bytes) or not isinstance(value, Sequence) or not value:
+        raise ConfigurationError(
+            "LANGUAGES is a list of languages, e.g. "
+            '[["de", "Deutsch", "ltr"], ["en", "English", "ltr"]].'
+        )
+    languages = tuple(_language(entry) for entry in value)
+    codes = [language.code for language in languages]
+    duplicates = sorted({code for code in codes if codes.count(code) > 1})
+    if duplicates:
+        raise ConfigurationError(f"LANGUAGES lists {', '.join(duplicates)} more than once.")
+    if DEFAULT_LANGUAGE not in codes:
+        raise ConfigurationError(
+            f"LANGUAGES must include {DEFAULT_LANGUAGE!r}, the language every text is written in."
+        )
+    return languages
+
+
+def _language(entry: Any) -> Language:
+    if isinstance(entry, Language):
+        language = entry
+    elif (
+        isinstance(entry, Sequence)
+        and not isinstance(entry, str | bytes)
+        and len(entry) in (2, 3)
+        and all(isinstance(part, str) for part in entry)
+    ):
+        language = Language(*entry)
+    else:
+        raise ConfigurationError(
+            f"LANGUAGES: {entry!r} is not a language; write [code, name, direction]."
+        )
+    if not isinstance(language.code, str) or not LANGUAGE_CODE.fullmatch(language.code):
+        raise ConfigurationError(
+            f"LANGUAGES: the code {language.code!r} is not two lower-case letters (ISO 639-1)."
+        )
+    try:
+        Locale.parse(language.code)
+    except UnknownLocaleError:
+        # Dates, numbers and plural rules come from Babel's locale data: without it, every page
+        # in this language would fail.
+        raise ConfigurationError(
+            f"LANGUAGES: {language.code!r} is not a language Babel knows (ISO 639-1)."
+        ) from None
+    if language.direction not in DIRECTIONS:
+        raise ConfigurationError(
+            f"LANGUAGES: the direction of {language.code!r} is {language.direction!r}; "
+            f"use one of {', '.join(DIRECTIONS)}."
+        )
+    if not isinstance(language.name, str) or not language.name.strip():
+        raise ConfigurationError(f"LANGUAGES: {language.code!r} needs its name.")
+    return language

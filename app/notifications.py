@@ -3,7 +3,7 @@
 A view queues a kind on the request (``queue_notification``); once the request's transaction is
 committed, a hook sends one mail to each active admin or moderator who turned notifications on
 (one mail per person, so no one sees the others' addresses). The mail says only that something
-arrived, in German and English: no report id, no content, no time except its own Date header,
+arrived, in each configured language: no report id, no content, no time except its own Date header,
 at most a link to the moderation queue. A mailbox or mail server read by others learns nothing
 about any report.
 
@@ -23,6 +23,8 @@ from email.utils import formatdate, parseaddr
 from typing import Any
 
 from flask import Flask, Response, current_app, g
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.extensions import db
@@ -37,35 +39,28 @@ OUTBOX = "notification_outbox"  # the attribute on flask.g
 
 @dataclass(frozen=True)
 class Notice:
-    subject: str
-    german: str
-    german_action: str
-    english: str
-    english_action: str
+    # Lazy texts (``_l``), rendered in each language by ``compose``.
+    subject: Any  # after "Meldeportal: ", one per language
+    text: Any
+    action: Any  # followed by the queue link, or a full stop
 
 
 NOTICES = {
     NEW_REPORT: Notice(
-        "Meldeportal: neue Meldung / new report",
-        "Im Meldeportal ist eine neue Meldung eingegangen.",
-        "Bitte melden Sie sich an, um sie zu lesen",
-        "A new report has arrived in Meldeportal.",
-        "Please log in to read it",
+        _l("neue Meldung"),
+        _l("Im Meldeportal ist eine neue Meldung eingegangen."),
+        _l("Bitte melden Sie sich an, um sie zu lesen"),
     ),
     REPORTER_ANSWERED: Notice(
-        "Meldeportal: Antwort / reporter answered",
-        "Eine meldende Person hat im Meldeportal geantwortet.",
-        "Bitte melden Sie sich an, um die Antwort zu lesen",
-        "A reporter has answered in Meldeportal.",
-        "Please log in to read the answer",
+        _l("Antwort"),
+        _l("Eine meldende Person hat im Meldeportal geantwortet."),
+        _l("Bitte melden Sie sich an, um die Antwort zu lesen"),
     ),
 }
 
-FOOTER = (
+FOOTER = _l(
     "Diese Nachricht enthält absichtlich keine Einzelheiten. Sie erhalten sie, weil Sie in "
-    "Ihrem Konto Benachrichtigungen eingeschaltet haben.\n"
-    "This message deliberately contains no details. You receive it because you turned on "
-    "notifications in your account."
+    "Ihrem Konto Benachrichtigungen eingeschaltet haben."
 )
 
 
@@ -135,18 +130,25 @@ def _queue_link(config: dict[str, Any]) -> str | None:
 
 
 def compose(kind: str, recipient: str, config: dict[str, Any]) -> EmailMessage:
-    """The fixed mail for ``kind``: the same words for every report, whatever it says."""
+    """The fixed mail for ``kind``: the same words for every report, whatever it says.
+
+    It is written in every configured language, one after the other: the notice goes to several
+    people, and a mail server learns nothing from which language a mail is in.
+    """
     notice = NOTICES[kind]
     link = _queue_link(config)
     ending = f": {link}" if link else "."
-    body = (
-        f"{notice.german}\n{notice.german_action}{ending}\n\n"
-        f"{notice.english}\n{notice.english_action}{ending}\n\n-- \n{FOOTER}\n"
-    )
+    subjects, paragraphs, footers = [], [], []
+    for language in config["LANGUAGES"]:
+        with force_locale(language.code):
+            subjects.append(str(notice.subject))
+            paragraphs.append(f"{notice.text}\n{notice.action}{ending}\n\n")
+            footers.append(str(FOOTER))
+    body = "".join(paragraphs) + "-- \n" + "\n".join(footers) + "\n"
     sender = str(config["MAIL_FROM"])
     domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
     message = EmailMessage()
-    message["Subject"] = notice.subject
+    message["Subject"] = "Meldeportal: " + " / ".join(subjects)
     message["From"] = sender
     message["To"] = recipient
     message["Date"] = formatdate(usegmt=True)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
-LANGUAGES = ("de", "en")
+from app.config import LANGUAGES as CONFIGURED
+
+LANGUAGES = tuple(language.code for language in CONFIGURED)
 PAGES = ("", "network", "help", "about-reports", "privacy", "imprint", "accessibility")
 
 # Every name from the network's own page (the project's source of facts) must be on ours.

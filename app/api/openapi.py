@@ -28,6 +28,10 @@ from app.research.statistics import (
 OPENAPI_VERSION = "3.1.0"
 API_VERSION = "1.0.0"
 REPORTS_PATH = "/api/v1/reports"
+# The document is written in English: a question's title is its English label, and its label in
+# every other configured language is an ``x-label-<code>`` extension.
+TITLE_LANGUAGE = "en"
+SHIPPED_LANGUAGES = tuple(language.code for language in LANGUAGES)
 STATISTICS_PATH = "/api/v1/statistics"
 DOCUMENT_PATH = "/api/v1/openapi.json"
 # Questions the API does not take in this version (images need a multipart upload).
@@ -81,8 +85,8 @@ def _answer_schema(question: Question) -> dict[str, Any]:
     return schema
 
 
-def _property(question: Question) -> dict[str, Any]:
-    schema = {"title": question.label.en, **_answer_schema(question)}
+def _property(question: Question, languages: tuple[str, ...]) -> dict[str, Any]:
+    schema = {"title": question.label(TITLE_LANGUAGE), **_answer_schema(question)}
     notes = []
     if question.show_if is not None:
         notes.append(_condition_text(question))
@@ -95,7 +99,9 @@ def _property(question: Question) -> dict[str, Any]:
     if notes:
         schema["description"] = " ".join(notes)
     schema["x-codebook-kind"] = question.kind
-    schema["x-label-de"] = question.label.de
+    for code in languages:
+        if code != TITLE_LANGUAGE:
+            schema[f"x-label-{code}"] = question.label(code)
     return schema
 
 
@@ -114,14 +120,16 @@ def _required_when(question: Question, codebook: Codebook) -> dict[str, Any]:
     }
 
 
-def report_schema(codebook: Codebook) -> dict[str, Any]:
+def report_schema(
+    codebook: Codebook, languages: tuple[str, ...] = SHIPPED_LANGUAGES
+) -> dict[str, Any]:
     """The request body of ``POST /api/v1/reports``: every codebook question, and ``language``."""
     questions = list(codebook.questions.values())
-    properties = {question.id: _property(question) for question in questions}
+    properties = {question.id: _property(question, languages) for question in questions}
     properties["language"] = {
         "title": "Language of the error messages",
         "type": "string",
-        "enum": list(LANGUAGES),
+        "enum": list(languages),
         "default": DEFAULT_LANGUAGE,
     }
     return {
@@ -165,7 +173,9 @@ def _codes_list(codes: tuple[str, ...]) -> dict[str, Any]:
     return {"type": "string", "pattern": f"^({alternatives})(,({alternatives}))*$"}
 
 
-def statistics_parameters(codebook: Codebook) -> list[dict[str, Any]]:
+def statistics_parameters(
+    codebook: Codebook, languages: tuple[str, ...] = SHIPPED_LANGUAGES
+) -> list[dict[str, Any]]:
     """The query parameters of GET /api/v1/statistics (read by ``parse_query``)."""
     dimension = {"type": "string", "enum": list(DIMENSIONS)}
     filters = [
@@ -220,7 +230,7 @@ def statistics_parameters(codebook: Codebook) -> list[dict[str, Any]]:
         ),  # fmt: skip
         _query_parameter(
             "lang",
-            {"type": "string", "enum": list(LANGUAGES), "default": DEFAULT_LANGUAGE},
+            {"type": "string", "enum": list(languages), "default": DEFAULT_LANGUAGE},
             "Language of the labels.",
         ),  # fmt: skip
     ]
@@ -296,8 +306,10 @@ def statistics_table_schema() -> dict[str, Any]:
     }
 
 
-def build_openapi(codebook: Codebook) -> dict[str, Any]:
-    """The whole document for ``codebook`` (a fresh dict on every call)."""
+def build_openapi(
+    codebook: Codebook, languages: tuple[str, ...] = SHIPPED_LANGUAGES
+) -> dict[str, Any]:
+    """The whole document for ``codebook`` in ``languages`` (a fresh dict on every call)."""
     question_ids = [q.id for q in codebook.questions.values() if q.id not in NOT_IN_API]
     return {
         "openapi": OPENAPI_VERSION,
@@ -377,7 +389,7 @@ def build_openapi(codebook: Codebook) -> dict[str, Any]:
                         "beyond). Every call is recorded in the audit log with its parameters."
                     ),
                     "security": [{"partnerToken": []}],
-                    "parameters": statistics_parameters(codebook),
+                    "parameters": statistics_parameters(codebook, languages),
                     "responses": {
                         "200": {
                             "description": "The table, as JSON or (format=csv) as CSV.",
@@ -436,7 +448,7 @@ def build_openapi(codebook: Codebook) -> dict[str, Any]:
                 }
             },
             "schemas": {
-                "Report": report_schema(codebook),
+                "Report": report_schema(codebook, languages),
                 "StatisticsTable": statistics_table_schema(),
                 "Receipt": {
                     "type": "object",
@@ -488,6 +500,6 @@ def build_openapi(codebook: Codebook) -> dict[str, Any]:
 
 
 @cache
-def openapi_json() -> str:
-    """The document for the installed codebook, serialised once per process."""
-    return json.dumps(build_openapi(current_codebook()), ensure_ascii=False, indent=2)
+def openapi_json(languages: tuple[str, ...] = SHIPPED_LANGUAGES) -> str:
+    """The document for the installed codebook, serialised once per process and language set."""
+    return json.dumps(build_openapi(current_codebook(), languages), ensure_ascii=False, indent=2)

@@ -21,10 +21,11 @@ from app.api.openapi import NOT_IN_API, openapi_json
 from app.api.tokens import STATISTICS, SUBMIT, find_valid_token
 from app.codebook import Codebook, current_codebook
 from app.codebook.answers import Answers, InvalidAnswers, parse_answers
-from app.config import DEFAULT_LANGUAGE, LANGUAGES
+from app.config import DEFAULT_LANGUAGE
 from app.crypto.receipts import new_receipt_code
 from app.database import write_now
 from app.extensions import db, limiter
+from app.i18n import language_codes
 from app.intake.services import submit_report, take_report_id
 from app.notifications import NEW_REPORT, queue_notification
 from app.research.budget import BudgetSpent, Limits, charge_table, token_requester
@@ -130,7 +131,7 @@ bp.after_request(forbid_caching)
 @bp.get("/openapi.json")
 def openapi_document() -> Response:
     """The OpenAPI 3.1 document, made from the codebook once per process."""
-    return current_app.response_class(openapi_json(), mimetype="application/json")
+    return current_app.response_class(openapi_json(language_codes()), mimetype="application/json")
 
 
 @bp.post("/reports")
@@ -178,8 +179,10 @@ def get_statistics() -> Response:
         raise _bad_request("Unknown query parameters.", unknown_fields=unknown[:MAX_LISTED_KEYS])
     file_format = request.args.get("format", "json")
     language = request.args.get("lang", DEFAULT_LANGUAGE)
-    if file_format not in FORMATS or language not in LANGUAGES:
-        raise _bad_request("`format` is json or csv; `lang` is one of " + ", ".join(LANGUAGES))
+    if file_format not in FORMATS or language not in language_codes():
+        raise _bad_request(
+            "`format` is json or csv; `lang` is one of " + ", ".join(language_codes())
+        )
     with force_locale(language):
         try:
             query = parse_query(request.args, strict=True)
@@ -224,8 +227,8 @@ def _json_object() -> dict[str, Any]:
 def _split_body(body: dict[str, Any]) -> tuple[dict[str, Any], str]:
     """The answers, and the language of the error messages."""
     language = body.get(LANGUAGE_KEY, DEFAULT_LANGUAGE)
-    if not isinstance(language, str) or language not in LANGUAGES:
-        raise _bad_request(f"`{LANGUAGE_KEY}` is one of: {', '.join(LANGUAGES)}.")
+    if not isinstance(language, str) or language not in language_codes():
+        raise _bad_request(f"`{LANGUAGE_KEY}` is one of: {', '.join(language_codes())}.")
     return {key: value for key, value in body.items() if key != LANGUAGE_KEY}, language
 
 

@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response
 from app.auth.staff_sessions import end_staff_session, open_staff_session, staff_of_session
 from app.crypto.errors import SessionLocked
 from app.crypto.sessions import SessionTicket, end_session
-from app.i18n import preferred_language
+from app.i18n import language_codes, preferred_language
 from app.models import User
 
 # The only doors without a login: the login itself and an invitation link (its token is the key).
@@ -83,7 +83,8 @@ def gate() -> Response | None:
         end_current_staff_session()
         return redirect(url_for("moderation.login"))
     g.staff = user
-    g.lang = user.language
+    if user.language in language_codes():  # else a language since removed: the browser's
+        g.lang = user.language
     view = current_app.view_functions.get(request.endpoint or "")
     allowed: frozenset[str] = getattr(view, "allowed_roles", frozenset())
     if user.role not in allowed:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from pathlib import Path
@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from app.config import LANGUAGES
+from app.config import DEFAULT_LANGUAGE, LANGUAGE_CODE
 
 CODEBOOK_FILE = Path(__file__).parent / "codebook.yaml"
 HISTORY_FILE = Path(__file__).parent / "history.yaml"
@@ -35,15 +35,42 @@ class CodebookError(ValueError):
     """The codebook file is malformed; the message names the place."""
 
 
-@dataclass(frozen=True)
-class Text:
-    """A text in every interface language."""
+class Text(Mapping[str, str]):
+    """A text by language code, e.g. ``Text(de="Frage", en="Question")``; immutable.
 
-    de: str
-    en: str
+    ``text(lang)`` gives it in ``lang``, or in German (the source language) where the codebook
+    has no text in ``lang``.
+    """
+
+    __slots__ = ("_texts",)
+    _texts: dict[str, str]
+
+    def __init__(self, texts: Mapping[str, str] | None = None, /, **by_code: str) -> None:
+        merged = {**(texts or {}), **by_code}
+        if DEFAULT_LANGUAGE not in merged:
+            raise ValueError(f"a text needs its {DEFAULT_LANGUAGE!r} version")
+        object.__setattr__(self, "_texts", merged)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("a Text cannot be changed")
 
     def __call__(self, lang: str) -> str:
-        return str(getattr(self, lang, self.de))
+        return self._texts.get(lang, self._texts[DEFAULT_LANGUAGE])
+
+    def __getitem__(self, lang: str) -> str:
+        return self._texts[lang]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._texts)
+
+    def __len__(self) -> int:
+        return len(self._texts)
+
+    def __hash__(self) -> int:
+        return hash(frozenset(self._texts.items()))
+
+    def __repr__(self) -> str:
+        return f"Text({self._texts!r})"
 
 
 @dataclass(frozen=True)
@@ -106,6 +133,7 @@ class Codebook:
     hash: str
     sections: tuple[Section, ...]
     osce_categories: Mapping[str, Text] = field(default_factory=dict)
+    languages: tuple[str, ...] = (DEFAULT_LANGUAGE,)  # every text has each of these
 
     @cached_property
     def questions(self) -> dict[str, Question]:
@@ -123,18 +151,20 @@ class Codebook:
         return ranked[0].code if ranked else None
 
 
-def _text(value: Any, where: str, *, optional: bool = False) -> Text | None:
+def _text(
+    value: Any, where: str, languages: frozenset[str], *, optional: bool = False
+) -> Text | None:
     if value is None and optional:
         return None
-    if not isinstance(value, dict) or set(value) != set(LANGUAGES):
-        raise CodebookError(f"{where}: needs a text for each of {', '.join(LANGUAGES)}")
+    if not isinstance(value, dict) or set(value) != languages:
+        raise CodebookError(f"{where}: needs a text for each of {', '.join(sorted(languages))}")
     if not all(isinstance(v, str) and v.strip() for v in value.values()):
         raise CodebookError(f"{where}: texts must not be empty")
-    return Text(**{lang: value[lang].strip() for lang in LANGUAGES})
+    return Text({lang: text.strip() for lang, text in value.items()})
 
 
-def _required_text(value: Any, where: str) -> Text:
-    text = _text(value, where)
+def _required_text(value: Any, where: str, languages: frozenset[str]) -> Text:
+    text = _text(value, where, languages)
     assert text is not None  # noqa: S101 - _text only returns None when optional
     return text
 
@@ -154,7 +184,7 @@ def _positive(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
 
-def _answer(data: Any, where: str) -> Answer:
+def _answer(data: Any, where: str, languages: frozenset[str]) -> Answer:
     if not isinstance(data, dict) or set(data) - _ANSWER_KEYS:
         raise CodebookError(f"{where}: unknown keys {sorted(set(data) - _ANSWER_KEYS)}")
     code = _code(data.get("code"), where)
@@ -164,15 +194,15 @@ def _answer(data: Any, where: str) -> Answer:
         raise CodebookError(f"{where}.{code}: severity is a whole number from 1")
     return Answer(
         code=code,
-        label=_required_text(data.get("label"), f"{where}.{code}.label"),
-        help=_text(data.get("help"), f"{where}.{code}.help", optional=True),
+        label=_required_text(data.get("label"), f"{where}.{code}.label", languages),
+        help=_text(data.get("help"), f"{where}.{code}.help", languages, optional=True),
         severity=data.get("severity"),
         osce=data.get("osce"),
         land=data.get("land"),
     )
 
 
-def _question(data: Any, where: str) -> Question:
+def _question(data: Any, where: str, languages: frozenset[str]) -> Question:
     if not isinstance(data, dict):
         raise CodebookError(f"{where}: a question is a mapping")
     unknown = set(data) - _QUESTION_KEYS
@@ -184,7 +214,8 @@ def _question(data: Any, where: str) -> Question:
     if kind not in KINDS:
         raise CodebookError(f"{where}: kind must be one of {sorted(KINDS)}")
     answers = tuple(
-        _answer(item, f"{where}.answers[{n}]") for n, item in enumerate(data.get("answers") or [])
+        _answer(item, f"{where}.answers[{n}]", languages)
+        for n, item in enumerate(data.get("answers") or [])
     )
     if (kind in CHOICE_KINDS) != bool(answers):
         raise CodebookError(f"{where}: choice questions, and only they, have answers")
@@ -212,8 +243,8 @@ def _question(data: Any, where: str) -> Question:
     return Question(
         id=qid,
         kind=kind,
-        label=_required_text(data.get("label"), f"{where}.label"),
-        help=_text(data.get("help"), f"{where}.help", optional=True),
+        label=_required_text(data.get("label"), f"{where}.label", languages),
+        help=_text(data.get("help"), f"{where}.help", languages, optional=True),
         required=bool(data.get("required", False)),
         answers=answers,
         max_length=data.get("max_length"),
@@ -240,11 +271,41 @@ def parse_codebook(data: Any) -> Codebook:
         raise CodebookError(f"the codebook's structure is malformed ({error})") from None
 
 
+def _languages(data: dict[str, Any]) -> frozenset[str]:
+    """Every language any text is in, and German: each text must be in all of them."""
+    languages = {DEFAULT_LANGUAGE}
+    for text in _raw_texts(data):
+        languages.update(text)
+    for code in languages:
+        if not isinstance(code, str) or not LANGUAGE_CODE.fullmatch(code):
+            raise CodebookError(f"{code!r} is not a language code (two lower-case letters)")
+    return frozenset(languages)
+
+
+def _raw_texts(data: dict[str, Any]) -> Iterator[dict[Any, Any]]:
+    """The texts of the parsed YAML that are mappings (the others fail their own check)."""
+
+    def mappings(*values: Any) -> Iterator[dict[Any, Any]]:
+        yield from (value for value in values if isinstance(value, dict))
+
+    osce = data.get("osce_categories")
+    yield from mappings(*(osce.values() if isinstance(osce, dict) else ()))
+    for section in mappings(*(data.get("sections") or ())):
+        yield from mappings(section.get("title"), section.get("intro"))
+        for question in mappings(*(section.get("questions") or ())):
+            yield from mappings(question.get("label"), question.get("help"))
+            for answer in mappings(*(question.get("answers") or ())):
+                yield from mappings(answer.get("label"), answer.get("help"))
+
+
 def _parse_codebook(data: Any) -> Codebook:
     if not isinstance(data, dict) or not isinstance(data.get("version"), str):
         raise CodebookError("the codebook needs a 'version' string")
+    languages = _languages(data)
     osce = {
-        _code(code, f"osce_categories.{code}"): _required_text(text, f"osce_categories.{code}")
+        _code(code, f"osce_categories.{code}"): _required_text(
+            text, f"osce_categories.{code}", languages
+        )
         for code, text in (data.get("osce_categories") or {}).items()
     }
     sections = []
@@ -252,18 +313,20 @@ def _parse_codebook(data: Any) -> Codebook:
         where = f"sections[{n}]"
         sid = _code(section.get("id"), where)
         questions = tuple(
-            _question(q, f"{where}.questions[{m}]")
+            _question(q, f"{where}.questions[{m}]", languages)
             for m, q in enumerate(section.get("questions") or [])
         )
         sections.append(
             Section(
                 id=sid,
-                title=_required_text(section.get("title"), f"{where}.title"),
-                intro=_text(section.get("intro"), f"{where}.intro", optional=True),
+                title=_required_text(section.get("title"), f"{where}.title", languages),
+                intro=_text(section.get("intro"), f"{where}.intro", languages, optional=True),
                 questions=questions,
             )
         )
-    codebook = Codebook(data["version"], canonical_hash(data), tuple(sections), osce)
+    codebook = Codebook(
+        data["version"], canonical_hash(data), tuple(sections), osce, tuple(sorted(languages))
+    )
     _check_references(codebook)
     return codebook
 

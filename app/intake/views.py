@@ -35,7 +35,6 @@ from app.crypto.reports import Evidence
 from app.database import write_now
 from app.errors import render_error
 from app.extensions import db, limiter
-from app.i18n import LANG_PREFIX
 from app.intake import bp, followup
 from app.intake.evidence import clean_upload
 from app.intake.forms import HONEYPOT_FIELD, ReportFormBase, report_form_class
@@ -196,7 +195,7 @@ def clean_images(uploads: list[FileStorage], max_files: int) -> tuple[list[Evide
     return evidence, problems
 
 
-@bp.route(f"{LANG_PREFIX}/report", methods=["GET", "POST"])
+@bp.route("/<lang:lang>/report", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["REPORT_RATE_LIMIT"], methods=["POST"])
 @accepts_uploads
 def report() -> Any:
@@ -247,7 +246,7 @@ def report() -> Any:
     return page
 
 
-@bp.post(f"{LANG_PREFIX}/report/receipt")
+@bp.post("/<lang:lang>/report/receipt")
 def receipt_kept() -> Any:
     """The person confirms they kept the code before the receipt page lets them go."""
     signed = request.form.get("form_token", "")
@@ -261,7 +260,7 @@ def receipt_kept() -> Any:
     return redirect(url_for("intake.thanks"), 303)
 
 
-@bp.get(f"{LANG_PREFIX}/report/thanks")
+@bp.get("/<lang:lang>/report/thanks")
 def thanks() -> str:
     return render_template("intake/thanks.html")
 
@@ -420,7 +419,7 @@ def _status_action_again(report: Report, mailbox_key: ReportKey) -> ResponseRetu
     ), 400  # fmt: skip
 
 
-@bp.route(f"{LANG_PREFIX}/report/status", methods=["GET", "POST"])
+@bp.route("/<lang:lang>/report/status", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["STATUS_RATE_LIMIT"], methods=["POST"])
 def status() -> ResponseReturnValue:
     """Enter the receipt code (POST), then see the report's state and mailbox (GET)."""
@@ -480,7 +479,7 @@ def with_open_report(action: StatusAction) -> Callable[[], ResponseReturnValue]:
     return run
 
 
-@bp.post(f"{LANG_PREFIX}/report/status/message")
+@bp.post("/<lang:lang>/report/status/message")
 @with_open_report
 def status_message(report: Report, mailbox_key: ReportKey) -> ResponseReturnValue:
     text, kind = _typed_message()
@@ -496,7 +495,7 @@ def status_message(report: Report, mailbox_key: ReportKey) -> ResponseReturnValu
     return redirect(url_for("intake.status", done="sent"), 303)
 
 
-@bp.post(f"{LANG_PREFIX}/report/status/evidence")
+@bp.post("/<lang:lang>/report/status/evidence")
 @accepts_uploads
 @with_open_report
 def status_evidence(report: Report, mailbox_key: ReportKey) -> ResponseReturnValue:
@@ -511,7 +510,7 @@ def status_evidence(report: Report, mailbox_key: ReportKey) -> ResponseReturnVal
     return redirect(url_for("intake.status", done="evidence"), 303)
 
 
-@bp.post(f"{LANG_PREFIX}/report/status/delete")
+@bp.post("/<lang:lang>/report/status/delete")
 @with_open_report
 def status_delete(report: Report, mailbox_key: ReportKey) -> ResponseReturnValue:
     if request.form.get("confirm") != "y":
@@ -522,7 +521,7 @@ def status_delete(report: Report, mailbox_key: ReportKey) -> ResponseReturnValue
     return redirect(url_for("intake.status", done="deletion"), 303)
 
 
-@bp.post(f"{LANG_PREFIX}/report/status/leave")
+@bp.post("/<lang:lang>/report/status/leave")
 def status_leave() -> ResponseReturnValue:
     _forget()
     return redirect(url_for("intake.status", left="1"), 303)

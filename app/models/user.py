@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.config import DEFAULT_LANGUAGE
 from app.models.base import Base
 
 ADMIN, MODERATOR, RESEARCHER = "admin", "moderator", "researcher"
@@ -28,7 +29,7 @@ class User(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
     role: Mapped[str] = mapped_column(String(16))
-    language: Mapped[str] = mapped_column(String(2), default="de")
+    language: Mapped[str] = mapped_column(String(2), default=DEFAULT_LANGUAGE)
     password_salt: Mapped[bytes] = mapped_column(LargeBinary(16))
     password_params: Mapped[dict[str, Any]] = mapped_column(JSON)
     password_verifier: Mapped[bytes] = mapped_column(LargeBinary(32))

@@ -15,6 +15,7 @@ from sqlalchemy import delete, func, select
 
 from app.audit import record_event
 from app.auth.staff_sessions import end_staff_sessions_of
+from app.config import DEFAULT_LANGUAGE
 from app.crypto import credentials
 from app.crypto.credentials import TOTP_DIGITS, hash_recovery_code
 from app.crypto.kdf import KdfParams
@@ -103,7 +104,7 @@ def create_user(
     params: KdfParams,
     unlocked: UnlockedKeys | None = None,
     actor_id: int | None = None,
-    language: str = "de",
+    language: str = DEFAULT_LANGUAGE,
     pending_slot: bool = False,
 ) -> Enrolment:
     """Create a staff account; admins and moderators also get a key slot.

@@ -12,11 +12,13 @@ from werkzeug.wrappers import Response
 
 from app.api import tokens as api_tokens
 from app.auth.gate import requires_role, staff_session
+from app.config import DEFAULT_LANGUAGE
 from app.crypto.errors import SealError, SessionLocked
 from app.crypto.kdf import KdfParams
 from app.crypto.keyring import grant_pending_slots, pending_slots
 from app.crypto.sessions import SessionTicket, session_keys
 from app.extensions import db
+from app.i18n import language_codes, languages
 from app.models import ApiToken, AuditEvent, User
 from app.models.user import ADMIN, MODERATOR, RESEARCHER, ROLES
 from app.moderation import bp
@@ -170,13 +172,15 @@ def account() -> Any:
     """Each person's own settings: interface language and content-free notifications."""
     user: User = g.staff
     if request.method == "POST":
-        language = request.form.get("language", "de")
-        if language not in ("de", "en"):
+        language = request.form.get("language", DEFAULT_LANGUAGE)
+        if language not in language_codes():
             abort(400)
         user.language = language
         user.notify_new_reports = request.form.get("notify") == "y" and user.role != RESEARCHER
         return redirect(url_for("moderation.account", saved=1), 303)
-    return render_template("moderation/account.html", saved=request.args.get("saved"))
+    return render_template(
+        "moderation/account.html", saved=request.args.get("saved"), languages=languages()
+    )
 
 
 @bp.route("/invitation/<token>", methods=["GET", "POST"])

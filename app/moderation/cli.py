@@ -9,10 +9,12 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from app.config import DEFAULT_LANGUAGE
 from app.crypto.errors import SealError
 from app.crypto.kdf import KdfParams
 from app.crypto.keyring import unlock_with_recovery
 from app.extensions import db
+from app.i18n import language_codes
 from app.models.user import ADMIN, MODERATOR, ROLES
 from app.moderation.accounts import AccountError, create_user
 
@@ -30,9 +32,19 @@ def _read_secret(prompt: str, *, confirm: bool) -> str:
 @users_cli.command("create")
 @click.option("--email", required=True)
 @click.option("--role", required=True, type=click.Choice(ROLES))
-@click.option("--language", default="de", type=click.Choice(["de", "en"]))
+@click.option(
+    "--language",
+    default=DEFAULT_LANGUAGE,
+    show_default=True,
+    help="Interface language: one of the configured codes (LANGUAGES).",
+)
 def create(email: str, role: str, language: str) -> None:
     """Create an account; prints the authenticator URI and one-time recovery codes once."""
+    codes = language_codes()  # the configured ones: known only inside the app context
+    if language not in codes:
+        raise click.BadParameter(
+            f"{language!r} is not one of {', '.join(codes)}.", param_hint="--language"
+        )
     password = _read_secret(f"Password for {email}", confirm=True)
     unlocked = None
     if role in (ADMIN, MODERATOR):

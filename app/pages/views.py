@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 
 from app.dates import EARLIEST_DATE, LATEST_DATE, iso_year
 from app.extensions import db
-from app.i18n import LANG_PREFIX, preferred_language
+from app.i18n import preferred_language
 from app.pages import bp
 from app.pages.services import PageNotFound, load_contacts, load_page, operator_from_config
 from app.research.charts import bar_chart, column_chart, land_tile_grid
@@ -35,38 +35,38 @@ def choose_language() -> Response:
     return response
 
 
-@bp.get(f"{LANG_PREFIX}/")
+@bp.get("/<lang:lang>/")
 def home() -> str:
     return render_content_page("home", "pages/home.html")
 
 
-@bp.get(f"{LANG_PREFIX}/network")
+@bp.get("/<lang:lang>/network")
 def network() -> str:
     return render_content_page("network")
 
 
-@bp.get(f"{LANG_PREFIX}/help")
+@bp.get("/<lang:lang>/help")
 def help_after_incident() -> str:
     contacts = load_contacts(current_app.instance_path, g.lang)
     return render_content_page("help", contact_groups=contacts)
 
 
-@bp.get(f"{LANG_PREFIX}/about-reports")
+@bp.get("/<lang:lang>/about-reports")
 def about_reports() -> str:
     return render_content_page("about-reports")
 
 
-@bp.get(f"{LANG_PREFIX}/privacy")
+@bp.get("/<lang:lang>/privacy")
 def privacy() -> str:
     return render_content_page("privacy")
 
 
-@bp.get(f"{LANG_PREFIX}/accessibility")
+@bp.get("/<lang:lang>/accessibility")
 def accessibility() -> str:
     return render_content_page("accessibility")
 
 
-@bp.get(f"{LANG_PREFIX}/statistics")
+@bp.get("/<lang:lang>/statistics")
 def statistics() -> tuple[str, int]:
     """Charts and tables of verified incidents; ``?year=`` picks the year of the splits.
 
@@ -104,7 +104,7 @@ def statistics() -> tuple[str, int]:
     return page, status
 
 
-@bp.get(f"{LANG_PREFIX}/imprint")
+@bp.get("/<lang:lang>/imprint")
 def imprint() -> str:
     return render_template("pages/imprint.html", operator=operator_from_config(current_app.config))
 

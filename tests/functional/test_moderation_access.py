@@ -265,7 +265,7 @@ def test_moderation_language_follows_the_account(
     client = intake_app.test_client()
     assert login(client, staff[RESEARCHER]).status_code == 303
     html = client.get("/moderation/", headers={"Accept-Language": "en"}).get_data(as_text=True)
-    assert '<html lang="de">' in html
+    assert '<html lang="de" dir="ltr">' in html
     assert re.search(r"Angemeldet als", html)
 
 

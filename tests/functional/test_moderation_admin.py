@@ -130,7 +130,7 @@ def test_own_settings_language_and_notifications(intake_app: Flask) -> None:
                         data={"csrf_token": csrf, "language": "en", "notify": "y"})  # fmt: skip
     assert saved.status_code == 303
     html = client.get("/moderation/account").get_data(as_text=True)
-    assert '<html lang="en">' in html
+    assert '<html lang="en" dir="ltr">' in html
     with intake_app.app_context():
         user = db.session.scalars(select(User).where(User.email == moderator.email)).one()
         assert user.notify_new_reports is True

@@ -696,8 +696,8 @@ def test_the_request_schema_is_the_codebook(document: dict[str, Any]) -> None:
     for question in codebook.questions.values():
         prop = properties[question.id]
         assert prop["x-codebook-kind"] == question.kind
-        assert prop["title"] == question.label.en
-        assert prop["x-label-de"] == question.label.de
+        assert prop["title"] == question.label("en")
+        assert prop["x-label-de"] == question.label("de")
         if question.kind in {"single", "select"}:
             assert prop["type"] == "string"
             assert prop["enum"] == list(question.codes)

@@ -39,7 +39,7 @@ def probe_app(make_app: AppFactory) -> Flask:
 def assert_error_page(response: object, code: int, lang: str) -> None:
     html = response.get_data(as_text=True)  # type: ignore[attr-defined]
     assert response.status_code == code  # type: ignore[attr-defined]
-    assert f'<html lang="{lang}">' in html
+    assert f'<html lang="{lang}" dir="ltr">' in html
     title = TITLES[code][0 if lang == "de" else 1]
     assert f"<h1>{title}</h1>" in html
     assert "Traceback" not in html

@@ -25,7 +25,7 @@ def test_every_page_renders_in_its_language(client: FlaskClient, path: str) -> N
     response = client.get(path)
     assert response.status_code == 200
     html = response.get_data(as_text=True)
-    assert f'<html lang="{lang}">' in html
+    assert f'<html lang="{lang}" dir="ltr">' in html
     assert html.count("<h1") == 1
     assert 'href="#main"' in html
     assert 'id="main"' in html
@@ -118,19 +118,19 @@ def test_root_redirects_by_accept_language(
 
 def test_language_is_taken_from_the_path_not_the_browser(client: FlaskClient) -> None:
     html = client.get("/de/help", headers={"Accept-Language": "en"}).get_data(as_text=True)
-    assert '<html lang="de">' in html
+    assert '<html lang="de" dir="ltr">' in html
     assert "Zum Inhalt springen" in html
     html = client.get("/en/help", headers={"Accept-Language": "de"}).get_data(as_text=True)
-    assert '<html lang="en">' in html
+    assert '<html lang="en" dir="ltr">' in html
     assert "Skip to content" in html
 
 
 @pytest.mark.parametrize("page", ["", "network", "privacy"])
 def test_language_switch_leads_to_the_same_page(client: FlaskClient, page: str) -> None:
     html = client.get(f"/de/{page}").get_data(as_text=True)
-    assert f'<a href="/en/{page}" hreflang="en" lang="en">English</a>' in html
+    assert f'<a href="/en/{page}" hreflang="en" lang="en" dir="ltr">English</a>' in html
     html = client.get(f"/en/{page}").get_data(as_text=True)
-    assert f'<a href="/de/{page}" hreflang="de" lang="de">Deutsch</a>' in html
+    assert f'<a href="/de/{page}" hreflang="de" lang="de" dir="ltr">Deutsch</a>' in html
 
 
 def test_unknown_language_is_not_found(client: FlaskClient) -> None:

@@ -121,7 +121,7 @@ def test_the_page_shows_protected_charts_and_tables(
     assert response.status_code == 200
     assert "Set-Cookie" not in response.headers
     html = response.get_data(as_text=True)
-    assert f'<html lang="{lang}">' in html
+    assert f'<html lang="{lang}" dir="ltr">' in html
     assert html.count("<h1") == 1
     assert "<script" not in html
     assert html.count('role="img"') == 4

@@ -1,17 +1,24 @@
-"""The English catalog holds every interface text, translated, and its compiled form is current."""
+"""Each catalog holds every interface text, translated, and its compiled form is current.
+
+One catalog per configured language except German, the source language of the texts.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from babel.messages.catalog import Message
 from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
+from app.config import DEFAULT_LANGUAGE, LANGUAGES
+
 PROJECT = Path(__file__).resolve().parents[2]
 TRANSLATIONS = PROJECT / "app" / "translations"
+CATALOG_LANGUAGES = [lang.code for lang in LANGUAGES if lang.code != DEFAULT_LANGUAGE]
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None}
 
 
@@ -34,8 +41,8 @@ def _key_and_text(message: Message) -> tuple[str, str]:
     return str(message.id), str(message.string)
 
 
-def english_catalog() -> dict[str, str]:
-    with (TRANSLATIONS / "en" / "LC_MESSAGES" / "messages.po").open("rb") as handle:
+def catalog_of(lang: str) -> dict[str, str]:
+    with (TRANSLATIONS / lang / "LC_MESSAGES" / "messages.po").open("rb") as handle:
         catalog = read_po(handle)
     return dict(_key_and_text(message) for message in catalog if message.id and not message.fuzzy)
 
@@ -46,18 +53,21 @@ def test_extraction_finds_the_interface_texts() -> None:
     assert "Seite nicht gefunden" in messages  # from Python code
 
 
-def test_every_text_is_translated_to_english() -> None:
-    catalog = english_catalog()
+@pytest.mark.parametrize("lang", CATALOG_LANGUAGES)
+def test_every_text_is_translated(lang: str) -> None:
+    catalog = catalog_of(lang)
     missing = sorted(source_messages() - {msgid for msgid, text in catalog.items() if text})
     assert missing == [], "run `make update-catalogs` and translate these"
 
 
-def test_catalog_has_no_leftover_texts() -> None:
-    unused = sorted(set(english_catalog()) - source_messages())
+@pytest.mark.parametrize("lang", CATALOG_LANGUAGES)
+def test_catalog_has_no_leftover_texts(lang: str) -> None:
+    unused = sorted(set(catalog_of(lang)) - source_messages())
     assert unused == [], "run `make update-catalogs` to drop these"
 
 
-def test_compiled_catalog_matches_the_po_file() -> None:
-    with (TRANSLATIONS / "en" / "LC_MESSAGES" / "messages.mo").open("rb") as handle:
+@pytest.mark.parametrize("lang", CATALOG_LANGUAGES)
+def test_compiled_catalog_matches_the_po_file(lang: str) -> None:
+    with (TRANSLATIONS / lang / "LC_MESSAGES" / "messages.mo").open("rb") as handle:
         compiled = dict(_key_and_text(m) for m in read_mo(handle) if m.id)
-    assert compiled == english_catalog(), "run `pybabel compile -d app/translations`"
+    assert compiled == catalog_of(lang), "run `pybabel compile -d app/translations`"

@@ -295,10 +295,10 @@ def test_free_text_is_bounded_and_sealed(codebook: Codebook) -> None:
 
 def test_the_sixteen_laender(codebook: Codebook) -> None:
     land = codebook.question("land")
-    assert {answer.code: answer.label.de for answer in land.answers} == LAENDER
-    assert land.answer("by").label.en == "Bavaria"
-    assert land.answer("nw").label.en == "North Rhine-Westphalia"
-    assert land.answer("sn").label.en == "Saxony"
+    assert {answer.code: answer.label("de") for answer in land.answers} == LAENDER
+    assert land.answer("by").label("en") == "Bavaria"
+    assert land.answer("nw").label("en") == "North Rhine-Westphalia"
+    assert land.answer("sn").label("en") == "Saxony"
 
 
 def test_towns(codebook: Codebook) -> None:
@@ -308,11 +308,13 @@ def test_towns(codebook: Codebook) -> None:
     assert len(cities) >= 70
     assert {"berlin", "hamburg", "muenchen", "koeln", "leipzig", "dresden"} <= set(town.codes)
     assert all(city.land in lands for city in cities)
-    assert all(city.label.de == city.label.en for city in cities), "towns keep their German name"
+    assert all(city.label("de") == city.label("en") for city in cities), (
+        "towns keep their German name"
+    )
     other = town.answers[-1]
     assert other.code == "other"
     assert other.land is None
-    assert other.label.en == "Another town or municipality"
+    assert other.label("en") == "Another town or municipality"
 
 
 @pytest.mark.parametrize(
@@ -330,7 +332,7 @@ def test_towns(codebook: Codebook) -> None:
 )
 def test_town_names_and_laender(codebook: Codebook, code: str, name: str, land: str) -> None:
     town = codebook.question("town").answer(code)
-    assert (town.label.de, town.label.en, town.land) == (name, name, land)
+    assert (town.label("de"), town.label("en"), town.land) == (name, name, land)
 
 
 # --- what -----------------------------------------------------------------------------------
@@ -359,7 +361,7 @@ def test_crimes_and_non_crimes_map_to_the_right_osce_category(codebook: Codebook
     for code in types.codes:
         if code.startswith("discrimination_") or code in {"verbal_abuse", "hurtful_behaviour"}:
             assert types.answer(code).osce == "hate_incident"
-    assert "not a hate crime" in codebook.osce_categories["hate_incident"].en
+    assert "not a hate crime" in codebook.osce_categories["hate_incident"]("en")
 
 
 @pytest.mark.parametrize(
@@ -405,20 +407,20 @@ def texts(codebook: Codebook, *, with_towns: bool = True) -> Iterator[Text]:
 
 def test_every_text_is_there_in_german_and_english(codebook: Codebook) -> None:
     for text in texts(codebook):
-        assert text.de.strip() == text.de != ""
-        assert text.en.strip() == text.en != ""
-        assert text("de") == text.de
-        assert text("en") == text.en
+        assert set(text) == {"de", "en"}
+        assert text["de"].strip() == text("de") != ""
+        assert text["en"].strip() == text("en") != ""
+        assert text("xx") == text("de"), "a language without a text falls back to German"
 
 
 def test_texts_are_translated(codebook: Codebook) -> None:
     translatable = list(texts(codebook, with_towns=False))
-    same = [text.de for text in translatable if text.de == text.en]
+    same = [text("de") for text in translatable if text("de") == text("en")]
     assert len(same) <= 0.1 * len(translatable), same
 
 
 def test_texts_address_people_politely(codebook: Codebook) -> None:
-    german = " ".join(text.de for text in texts(codebook))
+    german = " ".join(text("de") for text in texts(codebook))
     assert re.search(r"\b(du|dich|dir|dein\w*)\b", german, flags=re.IGNORECASE) is None
 
 
@@ -426,8 +428,8 @@ def test_sealed_questions_say_so(codebook: Codebook) -> None:
     for question_id in ["town_other", "district", "online_link", "description", "images"]:
         help_text = codebook.question(question_id).help
         assert help_text is not None
-        assert "versiegelt" in help_text.de
-        assert "sealed" in help_text.en
+        assert "versiegelt" in help_text("de")
+        assert "sealed" in help_text("en")
 
 
 # --- the loader rejects malformed codebooks --------------------------------------------------

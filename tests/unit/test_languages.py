@@ -1,0 +1,141 @@
+"""The configured languages: a valid list, and everything each shipped language needs.
+
+A language is one entry in ``LANGUAGES`` (app/config.py) plus a catalog (except German, the
+source language), a text for every codebook entry and a file for every content page.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.codebook import CodebookError, Text, current_codebook, parse_codebook
+from app.config import (
+    DEFAULT_LANGUAGE,
+    LANGUAGES,
+    ConfigurationError,
+    Language,
+    parse_languages,
+)
+
+PROJECT = Path(__file__).resolve().parents[2]
+CONTENT = PROJECT / "app" / "pages" / "content"
+CODES = [language.code for language in LANGUAGES]
+
+
+def test_german_is_shipped_and_first() -> None:
+    assert CODES[0] == DEFAULT_LANGUAGE
+    assert parse_languages(LANGUAGES) == LANGUAGES
+
+
+@pytest.mark.parametrize("code", CODES)
+def test_every_shipped_language_has_codebook_texts(code: str) -> None:
+    assert code in current_codebook().languages
+
+
+@pytest.mark.parametrize("code", [code for code in CODES if code != DEFAULT_LANGUAGE])
+def test_every_shipped_language_but_german_has_a_catalog(code: str) -> None:
+    for suffix in ("po", "mo"):
+        assert (
+            PROJECT / "app" / "translations" / code / "LC_MESSAGES" / f"messages.{suffix}"
+        ).is_file()
+
+
+@pytest.mark.parametrize("code", CODES)
+def test_every_shipped_language_has_every_page(code: str) -> None:
+    german = {path.name for path in (CONTENT / DEFAULT_LANGUAGE).glob("*.md")}
+    assert german
+    assert {path.name for path in (CONTENT / code).glob("*.md")} == german
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ((), "is a list of languages"),
+        ("de", "is a list of languages"),
+        ([["de", "Deutsch"], ["de", "German"]], "lists de more than once"),
+        ([["en", "English"]], "must include 'de'"),
+        ([["de", "Deutsch"], ["EN", "English"]], "'EN' is not two lower-case letters"),
+        ([["de", "Deutsch"], ["eng", "English"]], "'eng' is not two lower-case letters"),
+        ([["de", "Deutsch"], ["e1", "English"]], "'e1' is not two lower-case letters"),
+        ([["de", "Deutsch"], ["xx", "Testisch"]], "'xx' is not a language Babel knows"),
+        ([["de", "Deutsch"], ["ar", "العربية", "RTL"]], "direction of 'ar' is 'RTL'"),
+        ([["de", "Deutsch"], ["ar", "العربية", "right"]], "direction of 'ar' is 'right'"),
+        ([["de", "Deutsch"], ["tr", " "]], "'tr' needs its name"),
+        ([["de", "Deutsch"], "en"], "'en' is not a language"),
+        ([["de", "Deutsch"], ["en", "English", "ltr", "x"]], "is not a language"),
+        ([["de", "Deutsch"], ["en", 1]], "is not a language"),
+        ([Language("de", "Deutsch"), Language("é", "x")], "not two lower-case letters"),
+    ],
+)
+def test_a_broken_language_list_is_refused(value: Any, problem: str) -> None:
+    with pytest.raises(ConfigurationError) as refused:
+        parse_languages(value)
+    assert problem in str(refused.value)
+
+
+def test_a_language_list_from_the_environment_is_read() -> None:
+    """``MELDEPORTAL_LANGUAGES`` arrives as JSON: lists, not ``Language``."""
+    parsed = parse_languages([["de", "Deutsch"], ["ar", "العربية", "rtl"]])
+    assert parsed == (Language("de", "Deutsch"), Language("ar", "العربية", "rtl"))
+
+
+def test_a_text_falls_back_to_german_and_cannot_change() -> None:
+    text = Text(de="Frage", en="Question")
+    assert (text("de"), text("en"), text("tr")) == ("Frage", "Question", "Frage")
+    assert dict(text) == {"de": "Frage", "en": "Question"}
+    assert text == Text({"en": "Question", "de": "Frage"})
+    assert hash(text) == hash(Text({"en": "Question", "de": "Frage"}))
+    with pytest.raises(AttributeError):
+        text._texts = {}
+    with pytest.raises(ValueError, match="'de'"):
+        Text(en="Question")
+
+
+def minimal_codebook(extra: dict[str, str] | None = None) -> dict[str, Any]:
+    def t(word: str) -> dict[str, str]:
+        return {"de": word, "en": word, **(extra or {})}
+
+    return {
+        "version": "test",
+        "osce_categories": {"violent_attack": t("Gewalt")},
+        "sections": [
+            {
+                "id": "s",
+                "title": t("Teil"),
+                "questions": [
+                    {
+                        "id": "incident_types",
+                        "kind": "multi",
+                        "label": t("Was?"),
+                        "answers": [
+                            {"code": "a", "label": t("A"), "severity": 1, "osce": "violent_attack"}
+                        ],
+                    },
+                    {"id": "land", "kind": "select", "label": t("Land"),
+                     "answers": [{"code": "sn", "label": t("Sachsen")}]},
+                ],
+            }
+        ],
+    }  # fmt: skip
+
+
+def test_a_codebook_in_a_third_language_is_read() -> None:
+    codebook = parse_codebook(minimal_codebook({"tr": "Türkçe"}))
+    assert codebook.languages == ("de", "en", "tr")
+    assert codebook.question("land").label("tr") == "Türkçe"
+    assert codebook.question("land").label("ar") == "Land"
+
+
+def test_a_codebook_needs_every_language_on_every_text() -> None:
+    data = minimal_codebook()
+    data["sections"][0]["questions"][1]["answers"][0]["label"]["tr"] = "Saksonya"
+    with pytest.raises(CodebookError, match=r"needs a text for each of de, en, tr"):
+        parse_codebook(data)
+
+
+def test_a_codebook_language_is_a_language_code() -> None:
+    with pytest.raises(CodebookError, match="'Deutsch' is not a language code"):
+        parse_codebook(minimal_codebook({"Deutsch": "x"}))
