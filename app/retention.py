@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, and_, delete, func, select, text, update
 
-from app.audit import record_event
+from app.audit import AuditTag, record_event
 from app.extensions import db
 from app.models import (
     Attachment,
@@ -27,9 +27,6 @@ from app.models import (
     ReportField,
     Submission,
 )
-
-PURGE_TAG = "retention:report:purge"
-HONOUR_TAG = "report:deletion:honour"
 
 
 @dataclass(frozen=True)
@@ -80,7 +77,7 @@ def honour_deletion(report: Report, today: dt.date, actor_id: int | None) -> boo
     if report.retention_deadline is None or report.retention_deadline > today:
         report.retention_deadline = today
     record_event(
-        HONOUR_TAG,
+        AuditTag.REPORT_HONOUR_DELETION,
         f"Deletion of report {report.id} honoured; its personal data is purged on the next run",
         actor_id=actor_id,
         target_type="report",
@@ -173,7 +170,7 @@ def purge_due_reports(
             break
         done = _purge_batch(ids, today)
         record_event(
-            PURGE_TAG,
+            AuditTag.REPORT_PURGE,
             f"Personal data of {done.reports} reports past their retention deadline purged",
             target_type="report",
             details={

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 
 from sqlalchemy import select
 
-from app.audit import record_event
+from app.audit import AuditTag, record_event
 from app.extensions import db
 from app.models import ApiToken, User
 
@@ -87,7 +87,7 @@ def create_token(
     db.session.add(token)
     db.session.flush()  # the id goes into the audit event
     record_event(
-        "api:token:create",
+        AuditTag.API_TOKEN_CREATE,
         f"API token {token.id} created for {name!r}",
         target_type="api_token",
         target_id=token.id,
@@ -138,7 +138,7 @@ def revoke_token(token: ApiToken, today: dt.date, *, by: User | None = None) -> 
         return False
     token.revoked_on = today
     record_event(
-        "api:token:revoke",
+        AuditTag.API_TOKEN_REVOKE,
         f"API token {token.id} of {token.name!r} revoked",
         actor_id=by.id if by is not None else None,
         target_type="api_token",

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from sqlalchemy import func, select
 
-from app.audit import record_event
+from app.audit import AuditTag, record_event
 from app.crypto.errors import KeysAlreadyInitialised, KeysNotInitialised, SealError, WrongPassword
 from app.crypto.kdf import DEFAULT_KDF, KdfParams
 from app.crypto.keys import (
@@ -134,7 +134,7 @@ def initialise_keys(today: dt.date) -> str:
     db.session.flush()
     grant_key(org_key, org_private, slot)
     record_event(
-        "key:org:init",
+        AuditTag.ORG_KEY_INIT,
         "organisation key created",
         target_type="org_key",
         target_id=org_key.id,
@@ -240,7 +240,7 @@ def add_password_slot(
         for org_key in _live_org_keys():
             grant_key(org_key, unlocked[org_key.id], slot)
     record_event(
-        "key:slot:add",
+        AuditTag.KEY_SLOT_ADD,
         "key slot added",
         actor_id=actor_id,
         target_type="key_slot",
@@ -270,8 +270,8 @@ def grant_pending_slots(unlocked: UnlockedKeys, *, actor_id: int | None = None) 
             if org_key.id not in held:
                 grant_key(org_key, unlocked[org_key.id], slot)
         granted += 1
-        record_event("key:slot:grant", "organisation key granted to a slot", actor_id=actor_id,
-                     target_type="key_slot", target_id=slot.id)  # fmt: skip
+        record_event(AuditTag.KEY_SLOT_GRANT, "organisation key granted to a slot",
+                     actor_id=actor_id, target_type="key_slot", target_id=slot.id)  # fmt: skip
     return granted
 
 
@@ -291,7 +291,7 @@ def change_slot_password(
     holder = open_holder_key(_sealed_holder_key(slot), old_password, _slot_context(slot))
     _seal_slot(slot, holder, new_password, params)
     record_event(
-        "key:slot:password", "key slot password changed", actor_id=actor_id,
+        AuditTag.KEY_SLOT_CHANGE_PASSWORD, "key slot password changed", actor_id=actor_id,
         target_type="key_slot", target_id=slot.id,
     )  # fmt: skip
 
@@ -299,7 +299,7 @@ def change_slot_password(
 def remove_slot(slot: KeySlot, *, actor_id: int | None = None) -> None:
     """Delete a slot and its grants: that holder can open nothing any more."""
     record_event(
-        "key:slot:remove", "key slot removed", actor_id=actor_id,
+        AuditTag.KEY_SLOT_REMOVE, "key slot removed", actor_id=actor_id,
         target_type="key_slot", target_id=slot.id,
     )  # fmt: skip
     db.session.delete(slot)
@@ -329,7 +329,7 @@ def recover_slot(
     slot = add_password_slot(
         holder, password, unlocked, today=today, account_id=account_id, params=params
     )
-    record_event("key:slot:recover", "key slot re-created with the recovery key",
+    record_event(AuditTag.KEY_SLOT_RECOVER, "key slot re-created with the recovery key",
                  target_type="key_slot", target_id=slot.id)  # fmt: skip
     return slot
 
@@ -361,7 +361,7 @@ def start_rotation(unlocked: UnlockedKeys, today: dt.date) -> tuple[OrgKey, OrgK
         for slot in db.session.scalars(select(KeySlot)):
             grant_key(incoming, private_key, slot)
         record_event(
-            "key:org:rotate-start", "key rotation started", target_type="org_key",
+            AuditTag.ORG_KEY_START_ROTATION, "key rotation started", target_type="org_key",
             target_id=incoming.id, details={"fingerprint": incoming.fingerprint},
         )  # fmt: skip
     return active, incoming
@@ -403,7 +403,8 @@ def rotate_keys(
         db.session.delete(grant)  # the old private key is gone for good
     incoming.state = ACTIVE
     record_event(
-        "key:org:rotate", "key rotation finished", target_type="org_key", target_id=incoming.id,
+        AuditTag.ORG_KEY_ROTATE, "key rotation finished", target_type="org_key",
+        target_id=incoming.id,
         details={"old": active.fingerprint, "new": incoming.fingerprint,
                  "reports": progress.reports_rewrapped},
     )  # fmt: skip

@@ -34,7 +34,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import Table, func, insert, select, text
 
-from app.audit import record_event
+from app.audit import AuditTag, record_event
 from app.codebook import Codebook, current_codebook
 from app.codebook.answers import month_end
 from app.crypto.keyring import keys_initialised
@@ -52,7 +52,6 @@ from app.models.incident import (
 )
 from app.research.counts import rebuild_statistics_counts, suspend_statistics_counts
 
-DEMO_TAG = "demo:generate"
 PRODUCTION = "production"
 PLACEHOLDER = "Platzhalter – Demodaten"
 MAX_REPORTS = 200
@@ -564,7 +563,7 @@ def generate_demo_incidents(
         last_id = first_id + count - 1
         reports = count - reports_from
         record_event(
-            DEMO_TAG,
+            AuditTag.DEMO_GENERATE,
             f"{count} demo incidents generated (ids {first_id}-{last_id}, {reports} with reports)",
             target_type="incident",
             details={

@@ -14,9 +14,9 @@ from app.models.base import Base
 class AuditEvent(Base):
     """One security-relevant action.
 
-    ``tag`` follows ``subject:object:action`` (e.g. ``report:state:change``); ``summary`` is an
-    untranslated English line; ``details`` holds ids and codes only. Reporter data and client
-    addresses never go here.
+    ``tag`` is one of ``app.audit.AuditTag``, named ``subject:action`` (``case:change_state``);
+    ``summary`` is an untranslated English line; ``details`` holds ids and codes only. Reporter
+    data and client addresses never go here.
     """
 
     __tablename__ = "audit_event"

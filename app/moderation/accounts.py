@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import delete, func, select
 
-from app.audit import record_event
+from app.audit import AuditTag, record_event
 from app.auth.staff_sessions import end_staff_sessions_of
 from app.config import DEFAULT_LANGUAGE
 from app.crypto import credentials
@@ -130,7 +130,7 @@ def create_user(
         add_password_slot(email, password, unlocked, today=today, account_id=user.id,
                           params=params, actor_id=actor_id)  # fmt: skip
     recovery = _new_recovery_codes(user)
-    record_event("account:user:create", f"account created with role {role}", actor_id=actor_id,
+    record_event(AuditTag.ACCOUNT_CREATE, f"account created with role {role}", actor_id=actor_id,
                  target_type="user", target_id=user.id, details={"role": role})  # fmt: skip
     return Enrolment(user, uri, recovery)
 
@@ -157,7 +157,7 @@ def authenticate(
     if user is None or not user.active:
         credentials.derive_login_secrets(password, b"\0" * credentials.SALT_BYTES, params)
         credentials.open_totp_secret(b"\0" * 49, b"\0" * 32, "")
-        record_event("auth:login:failure", "login failed", target_type="user")
+        record_event(AuditTag.LOGIN_FAILURE, "login failed", target_type="user")
         raise LoginRefused
     derived = credentials.derive_login_secrets(
         password, user.password_salt, KdfParams.from_dict(user.password_params)
@@ -165,9 +165,9 @@ def authenticate(
     if not hmac.compare_digest(derived.verifier, user.password_verifier) or not _second_factor(
         user, derived.totp_key, code, now
     ):
-        record_event("auth:login:failure", "login failed", target_type="user", target_id=user.id)
+        record_event(AuditTag.LOGIN_FAILURE, "login failed", target_type="user", target_id=user.id)
         raise LoginRefused
-    record_event("auth:login:success", "login", actor_id=user.id, target_type="user",
+    record_event(AuditTag.LOGIN_SUCCESS, "login", actor_id=user.id, target_type="user",
                  target_id=user.id)  # fmt: skip
     return user
 
@@ -198,7 +198,7 @@ def _second_factor(user: User, totp_key: bytes, code: str, now: dt.datetime) -> 
     if used is None:
         return False
     db.session.delete(used)
-    record_event("auth:recovery-code:use", "recovery code used", actor_id=user.id,
+    record_event(AuditTag.RECOVERY_CODE_USE, "recovery code used", actor_id=user.id,
                  target_type="user", target_id=user.id)  # fmt: skip
     return True
 
@@ -209,7 +209,7 @@ def log_out_everywhere(user: User) -> None:
     slot = password_slot_of(user.email)
     if slot is not None:
         end_sessions_of_slot(slot.id)
-    record_event("auth:logout:everywhere", "logged out everywhere", actor_id=user.id,
+    record_event(AuditTag.SESSIONS_END_EVERYWHERE, "logged out everywhere", actor_id=user.id,
                  target_type="user", target_id=user.id)  # fmt: skip
 
 
@@ -225,7 +225,7 @@ def remove_user(user: User, *, actor_id: int) -> None:
         )
         if (admins or 0) <= 1:
             raise LastAdmin("The last admin cannot be removed.")
-    record_event("account:user:remove", "account removed", actor_id=actor_id,
+    record_event(AuditTag.ACCOUNT_REMOVE, "account removed", actor_id=actor_id,
                  target_type="user", target_id=user.id)  # fmt: skip
     db.session.delete(user)
 
@@ -251,6 +251,6 @@ def reset_credentials(user: User, password: str, *, today: dt.date, params: KdfP
                           params=params)  # fmt: skip
     end_staff_sessions_of(user)
     recovery = _new_recovery_codes(user)
-    record_event("account:user:reset", "password and second factor reset", target_type="user",
+    record_event(AuditTag.ACCOUNT_RESET, "password and second factor reset", target_type="user",
                  target_id=user.id)  # fmt: skip
     return Enrolment(user, uri, recovery)

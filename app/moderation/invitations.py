@@ -12,7 +12,7 @@ import secrets
 
 from sqlalchemy import select
 
-from app.audit import record_event
+from app.audit import AuditTag, record_event
 from app.crypto.kdf import KdfParams
 from app.extensions import db
 from app.models import Invitation, User
@@ -53,7 +53,7 @@ def _new_link(email: str, role: str, *, by: User, now: dt.datetime) -> str:
     )  # fmt: skip
     db.session.add(invitation)
     db.session.flush()
-    record_event("account:invitation:create", f"invitation for role {role}", actor_id=by.id,
+    record_event(AuditTag.INVITATION_CREATE, f"invitation for role {role}", actor_id=by.id,
                  target_type="invitation", target_id=invitation.id)  # fmt: skip
     return token
 

@@ -15,11 +15,10 @@ from typing import Any, Final
 from flask import Response, jsonify
 from flask_babel import gettext as _
 
-from app.audit import record_event
+from app.audit import AuditTag, record_event
 from app.research.disclosure import TOTAL
 from app.research.statistics import StatisticsTable
 
-EXPORT_TAG: Final = "statistics:export"
 FORMATS: Final = ("csv", "json")
 # A spreadsheet runs a cell that starts with one of these as a formula (CSV injection, OWASP).
 FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r")
@@ -104,7 +103,7 @@ def record_export(
 ) -> None:
     """Write ``statistics:export`` naming who took which table in which format."""
     record_event(
-        EXPORT_TAG,
+        AuditTag.STATISTICS_EXPORT,
         f"Statistics table exported as {file_format}",
         actor_id=actor_id,
         target_type="api_token" if token_id is not None else None,

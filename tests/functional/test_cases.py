@@ -160,8 +160,8 @@ def test_a_report_is_reviewed_coded_verified_answered_and_closed(
         codes = db.session.scalars(select(CaseCode.code).where(CaseCode.incident_id == case_id))
         assert sorted(codes) == ["assault", "person", "sn", "street", "verbal_abuse"]
     assert tags(intake_app, case_id) == [
-        "case:open", "case:state:change", "case:coding:change", "case:state:change",
-        "case:note:add", "case:message:send", "case:open", "case:state:change",
+        "case:open", "case:change_state", "case:code", "case:change_state",
+        "case:add_note", "case:send_message", "case:open", "case:change_state",
     ]  # fmt: skip
     final = desk.client.get(path).get_data(as_text=True)
     assert "Der Fall ist abgeschlossen." in final
@@ -372,7 +372,7 @@ def test_refusals_keep_the_case_and_say_why(intake_app: Flask, desk: Desk) -> No
     assert desk.client.get(f"{path}/attachments/{huge}").status_code == 404
     assert desk.post(f"{path}/assign", assignee=huge).status_code == 422
     assert desk.post(f"{path}/duplicate", original=huge).status_code == 422
-    assert tags(intake_app, second) == ["case:duplicate:link"]
+    assert tags(intake_app, second) == ["case:link_duplicate"]
 
     honoured = desk.post(f"{path}/deletion", confirm="y")
     assert honoured.status_code == 303

@@ -158,7 +158,7 @@ def test_unknown_addresses_get_the_same_answer_and_the_same_work(
     assert clock.waits[:8] == clock.waits[8:]  # the same queue for both
     with intake_app.app_context():
         failures = db.session.scalars(
-            select(AuditEvent.target_id).where(AuditEvent.tag == "auth:login:failure")
+            select(AuditEvent.target_id).where(AuditEvent.tag == "login:failure")
         ).all()
         assert len(failures) == 16
         assert len(db.session.scalars(select(LoginThrottle)).all()) == 2

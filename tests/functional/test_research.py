@@ -15,10 +15,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from app.audit import AuditTag
 from app.extensions import db
 from app.models import AuditEvent
 from app.models.user import RESEARCHER
-from app.research.exports import EXPORT_TAG
 from tests.functional.test_moderation_access import login
 from tests.integration.test_statistics import counted_incident
 from tests.integration.test_statistics_page import html_tables, published_keys
@@ -147,7 +147,9 @@ def test_downloads_are_protected_escaped_and_audited(
     assert cells["th"] in (0, 5)
     assert cells["_total"] == counts["_total"]  # the same incidents by another table
     with intake_app.app_context():
-        events = db.session.scalars(select(AuditEvent).where(AuditEvent.tag == EXPORT_TAG)).all()
+        events = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.tag == AuditTag.STATISTICS_EXPORT)
+        ).all()
         assert [event.details["format"] for event in events] == ["csv", "json"]
         assert all(event.actor_id is not None for event in events)
 

@@ -18,11 +18,11 @@ from sqlalchemy import select
 from app.api.openapi import build_openapi
 from app.api.tokens import create_token
 from app.api.views import STATISTICS_PARAMETERS
+from app.audit import AuditTag
 from app.codebook import current_codebook
 from app.dates import MONTH_PATTERN
 from app.extensions import db
 from app.models import AuditEvent
-from app.research.exports import EXPORT_TAG
 from tests.functional.test_partner_api import (
     ANNOTATIONS,
     VALIDATED,
@@ -129,7 +129,9 @@ def test_a_table_as_json_and_csv_with_an_audit_event_each(
     assert by_land["nw"]["land_label"] == "North Rhine-Westphalia"
     assert {line["codebook_versions"] for line in lines} == {current_codebook().version}
     with intake_app.app_context():
-        events = db.session.scalars(select(AuditEvent).where(AuditEvent.tag == EXPORT_TAG)).all()
+        events = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.tag == AuditTag.STATISTICS_EXPORT)
+        ).all()
         assert [event.details["format"] for event in events] == ["json", "csv"]
         assert events[-1].target_type == "api_token"
         assert events[-1].details["query"]["rows"] == "land"

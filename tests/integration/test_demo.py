@@ -13,6 +13,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from app import demo
+from app.audit import AuditTag
 from app.codebook import current_codebook
 from app.crypto import keyring
 from app.crypto.reports import open_report
@@ -194,7 +195,9 @@ def test_the_newest_open_cases_have_sealed_reports(generated: str) -> None:
 
 @pytest.mark.usefixtures("generated")
 def test_one_audit_event_for_the_whole_run() -> None:
-    events = list(db.session.scalars(select(AuditEvent).where(AuditEvent.tag == demo.DEMO_TAG)))
+    events = list(
+        db.session.scalars(select(AuditEvent).where(AuditEvent.tag == AuditTag.DEMO_GENERATE))
+    )
     assert len(events) == 1
     assert events[0].details["incidents"] == COUNT
     assert events[0].details["first_id"] == 1

@@ -87,7 +87,7 @@ def test_init_creates_key_and_recovery_slot_once(recovery: str) -> None:
     assert status.fingerprint
     assert [(slot.kind, slot.holds_active_key) for slot in status.slots] == [("recovery", True)]
     assert any("Only 0 people hold" in warning for warning in status.warnings)
-    assert tags() == ["key:org:init"]
+    assert tags() == ["org_key:init"]
     with pytest.raises(KeysAlreadyInitialised):
         keyring.initialise_keys(TODAY)
     # The recovery key itself is never stored: only its public half is.
@@ -158,7 +158,7 @@ def test_recovery_recreates_a_lost_slot(recovery: str) -> None:
     assert slot.public_key != lost_public_key
     opened = open_report(report, keyring.unlock_with_password(slot, "a brand new password"))
     assert opened.fields["description"] == "Nur mit dem Wiederherstellungsschlüssel"
-    assert "key:slot:recover" in tags()
+    assert "key_slot:recover" in tags()
     with pytest.raises(WrongPassword):
         keyring.recover_slot("Z" * 52, "x@example.org", PASSWORD, today=TODAY, params=CHEAP)
 
@@ -170,7 +170,7 @@ def test_removing_a_slot_leaves_that_holder_nothing(recovery: str) -> None:
     db.session.commit()
     assert db.session.scalar(select(func.count(KeyGrant.id)).where(KeyGrant.slot_id == slot_id))\
         == 0  # fmt: skip
-    assert "key:slot:remove" in tags()
+    assert "key_slot:remove" in tags()
 
 
 def test_rotation_rewraps_every_report_and_slot(recovery: str) -> None:
@@ -197,7 +197,7 @@ def test_rotation_rewraps_every_report_and_slot(recovery: str) -> None:
             assert open_report(report, unlocked).fields["description"] == f"Bericht {n}"
     with pytest.raises(SealError):  # the old key no longer opens anything
         open_report(reports[0], {new.id: old_private})
-    assert tags()[-2:] == ["key:org:rotate-start", "key:org:rotate"]
+    assert tags()[-2:] == ["org_key:start_rotation", "org_key:rotate"]
     status = keyring.key_status()
     assert status.reports_per_key == {new.fingerprint: 5}
 

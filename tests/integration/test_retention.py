@@ -17,6 +17,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
+from app.audit import AuditTag
 from app.crypto import keyring
 from app.crypto.attachments import sanitise_image
 from app.crypto.errors import SealError
@@ -40,8 +41,6 @@ from app.models import (
 )
 from app.moderation.cases import add_note
 from app.retention import (
-    HONOUR_TAG,
-    PURGE_TAG,
     PurgeResult,
     count_due_reports,
     honour_deletion,
@@ -142,7 +141,7 @@ def events_tagged(tag: str) -> list[AuditEvent]:
 
 
 def purge_events() -> list[AuditEvent]:
-    return events_tagged(PURGE_TAG)
+    return events_tagged(AuditTag.REPORT_PURGE)
 
 
 def test_a_due_report_loses_its_personal_data_and_keeps_its_incident(keyed_app: Flask) -> None:
@@ -238,7 +237,7 @@ def test_closing_sets_the_deadline_and_an_honoured_deletion_is_purged_next(
         # Reopening and closing again must not push an honoured deletion back.
         assert set_deadline_on_close(wish, TODAY, days) == TODAY
         db.session.commit()
-        (event,) = events_tagged(HONOUR_TAG)
+        (event,) = events_tagged(AuditTag.REPORT_HONOUR_DELETION)
         assert (event.actor_id, event.target_type, event.target_id) == (7, "report", wish.id)
 
         assert purge_due_reports(TODAY).reports == 1
@@ -251,7 +250,13 @@ def test_closing_sets_the_deadline_and_an_honoured_deletion_is_purged_next(
         assert not honour_deletion(purged, TODAY + dt.timedelta(days=1), actor_id=7)
         assert set_deadline_on_close(purged, TODAY + dt.timedelta(days=3), days) == TODAY
         assert (
-            len(list(db.session.scalars(select(AuditEvent).where(AuditEvent.tag == HONOUR_TAG))))
+            len(
+                list(
+                    db.session.scalars(
+                        select(AuditEvent).where(AuditEvent.tag == AuditTag.REPORT_HONOUR_DELETION)
+                    )
+                )
+            )
             == 1
         )
 

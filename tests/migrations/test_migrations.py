@@ -250,3 +250,41 @@ def test_record_keys_and_counts_are_filled_for_existing_incidents(
         db.session.remove()
         flask_migrate.downgrade(revision="base")
         db.engine.dispose()
+
+
+def test_audit_tags_are_renamed_both_ways_and_old_status_sessions_removed(
+    make_app: AppFactory, database_url: str
+) -> None:
+    """2d6c9e4b8a17: one naming for audit tags; status sessions sealed the old way go."""
+    app: Flask = make_app(DATABASE_URL=database_url)
+    with app.app_context():
+        flask_migrate.upgrade(revision="b7a4e2d91c35")
+        with db.engine.begin() as connection:
+            for tag in ("case:state:change", "auth:login:success", "case:open", "test:other"):
+                connection.execute(
+                    text(
+                        "INSERT INTO audit_event (occurred_at, tag, summary, details)"
+                        " VALUES ('2026-12-01 10:00:00+00:00', :tag, 's', '{}')"
+                    ),
+                    {"tag": tag},
+                )
+            connection.execute(
+                text(
+                    "INSERT INTO status_session (id, sealed_access, expires_on)"
+                    " VALUES ('old', :sealed, '2026-12-02')"
+                ),
+                {"sealed": b"y" * 89},
+            )
+
+        def tags() -> list[str]:
+            with db.engine.connect() as connection:
+                found = connection.execute(text("SELECT tag FROM audit_event ORDER BY id"))
+                return list(found.scalars())
+
+        flask_migrate.upgrade(revision="2d6c9e4b8a17")
+        assert tags() == ["case:change_state", "login:success", "case:open", "test:other"]
+        assert _count_status_sessions() == 0
+        flask_migrate.downgrade(revision="b7a4e2d91c35")
+        assert tags() == ["case:state:change", "auth:login:success", "case:open", "test:other"]
+        flask_migrate.downgrade(revision="base")
+        db.engine.dispose()

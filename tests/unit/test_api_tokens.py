@@ -79,14 +79,14 @@ def test_create_prints_the_token_last_and_stores_only_its_hash(
         assert rows_containing(token) == []
         assert rows_containing(token[len("mp_") :]) == []
         event = db.session.scalars(
-            select(AuditEvent).where(AuditEvent.tag == "api:token:create")
+            select(AuditEvent).where(AuditEvent.tag == "api_token:create")
         ).one()
         assert (event.target_type, event.target_id) == ("api_token", stored.id)
         assert event.details["name"] == "Beratung Leipzig"
         assert event.details["scopes"] == ["submit"]
         assert "Beratung Leipzig" in event.summary
     assert token not in caplog.text
-    assert "api:token:create" in caplog.text
+    assert "api_token:create" in caplog.text
 
 
 def test_several_scopes_and_an_expiry(db_app: Flask) -> None:
@@ -176,7 +176,7 @@ def test_revoke_refuses_the_token_once_and_for_all(db_app: Flask) -> None:
         assert stored.revoked_on is not None
         assert find_valid_token(token, "submit", stored.revoked_on) is None
         events = db.session.scalars(
-            select(AuditEvent).where(AuditEvent.tag == "api:token:revoke")
+            select(AuditEvent).where(AuditEvent.tag == "api_token:revoke")
         ).all()
         assert [(e.target_type, e.target_id) for e in events] == [("api_token", token_id)]
 

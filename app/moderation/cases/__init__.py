@@ -13,7 +13,6 @@ messages); ``errors`` holds the refusals. Callers use the names re-exported here
 from app.mailbox import TextRefused
 from app.moderation.cases.coding import (
     CODED_QUESTIONS,
-    CODING_TAG,
     code_case,
     moderator_codes,
     reporter_codes,
@@ -29,13 +28,10 @@ from app.moderation.cases.errors import (
     TransitionNotAllowed,
 )
 from app.moderation.cases.mailbox import (
-    MESSAGE_TAG,
-    NOTE_TAG,
     add_note,
     send_to_reporter,
 )
 from app.moderation.cases.opening import (
-    OPEN_TAG,
     SAFE_IMAGE_TYPES,
     AttachmentInfo,
     CaseFacts,
@@ -55,10 +51,6 @@ from app.moderation.cases.queue import (
     state_counts,
 )
 from app.moderation.cases.workflow import (
-    ASSIGN_TAG,
-    DELETION_TAG,
-    DUPLICATE_TAG,
-    STATE_TAG,
     TRANSITIONS,
     assign_case,
     case_workers,
@@ -73,23 +65,16 @@ from app.moderation.cases.workflow import (
 )
 
 __all__ = [
-    "ASSIGN_TAG",
     "AssigneeNotAllowed",
     "AttachmentInfo",
     "AttachmentNotFound",
     "CODED_QUESTIONS",
-    "CODING_TAG",
     "CaseFacts",
     "CaseNotCoded",
     "CaseRefused",
-    "DELETION_TAG",
-    "DUPLICATE_TAG",
     "DuplicateRefused",
     "InvalidCoding",
-    "MESSAGE_TAG",
-    "NOTE_TAG",
     "OPEN_STATES",
-    "OPEN_TAG",
     "OpenedCase",
     "OpenedNote",
     "PersonalDataGone",
@@ -97,7 +82,6 @@ __all__ = [
     "QueuePage",
     "QueueRow",
     "SAFE_IMAGE_TYPES",
-    "STATE_TAG",
     "TRANSITIONS",
     "TextRefused",
     "TransitionNotAllowed",

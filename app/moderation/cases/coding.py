@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 
 from sqlalchemy import delete, select
 
-from app.audit import record_event
+from app.audit import AuditTag, record_event
 from app.codebook import CHOICE_KINDS, Codebook, current_codebook
 from app.codebook.answers import is_visible
 from app.extensions import db
@@ -25,8 +25,6 @@ CODED_QUESTIONS = (
     "platform",
     "target",
 )
-
-CODING_TAG = "case:coding:change"
 
 
 def reporter_codes(incident: Incident, codebook: Codebook) -> dict[str, list[str]]:
@@ -116,7 +114,7 @@ def code_case(
     incident.coded_place_type = coding["place_type"][0]
     incident.coded_target = coding["target"][0]
     record_event(
-        CODING_TAG,
+        AuditTag.CASE_CODE,
         f"Case {incident.id} coded",
         actor_id=by.id,
         target_type="incident",

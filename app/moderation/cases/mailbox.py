@@ -10,7 +10,7 @@ import datetime as dt
 
 from sqlalchemy import func, select
 
-from app.audit import record_event
+from app.audit import AuditTag, record_event
 from app.crypto.envelope import seal
 from app.crypto.keyring import UnlockedKeys
 from app.crypto.reports import mailbox_key_for_staff, report_key
@@ -23,9 +23,6 @@ from app.moderation.cases.opening import (
     note_field,
     report_with_data,
 )
-
-NOTE_TAG = "case:note:add"
-MESSAGE_TAG = "case:message:send"
 
 
 def add_note(
@@ -57,7 +54,7 @@ def add_note(
     )
     db.session.add(note)
     record_event(
-        NOTE_TAG,
+        AuditTag.CASE_ADD_NOTE,
         f"Note {number} added to case {incident.id}",
         actor_id=by.id,
         target_type="incident",
@@ -90,7 +87,7 @@ def send_to_reporter(
     message = add_message(report, mailbox_key, text, author=STAFF, kind="message", today=today)
     incident_id = _incident_id_of(report)
     record_event(
-        MESSAGE_TAG,
+        AuditTag.CASE_SEND_MESSAGE,
         f"Message {message.number} sent to the reporter of case {incident_id}",
         actor_id=by.id,
         target_type="incident",

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 
-from app.audit import record_event
+from app.audit import AuditTag, record_event
 from app.crypto.envelope import open_sealed_text
 from app.crypto.keyring import UnlockedKeys
 from app.crypto.reports import (
@@ -29,8 +29,6 @@ from app.moderation.cases.errors import AttachmentNotFound, PersonalDataGone
 
 # The only types an opened image is served as (anything else is offered as a download).
 SAFE_IMAGE_TYPES = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
-
-OPEN_TAG = "case:open"
 
 
 @dataclass(frozen=True)
@@ -179,7 +177,7 @@ def open_case(incident: Incident, *, by: User, keys: UnlockedKeys) -> OpenedCase
             )
         )
     record_event(
-        OPEN_TAG,
+        AuditTag.CASE_OPEN,
         f"Sealed data of case {incident.id} opened",
         actor_id=by.id,
         target_type="incident",
@@ -215,7 +213,7 @@ def open_attachment(
         attachment_key(report, attachment.sealed_with, keys), attachment
     )
     record_event(
-        OPEN_TAG,
+        AuditTag.CASE_OPEN,
         f"Image {position} of case {incident.id} opened",
         actor_id=by.id,
         target_type="incident",

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 
 from app import retention
-from app.audit import record_event
+from app.audit import AuditTag, record_event
 from app.extensions import db
 from app.models import Incident, User
 from app.models.incident import CLOSED, IN_REVIEW, NOT_VERIFIABLE, OUT_OF_SCOPE, RECEIVED, VERIFIED
@@ -33,11 +33,6 @@ TRANSITIONS: Mapping[str, frozenset[str]] = {
     CLOSED: frozenset(),
 }
 
-STATE_TAG = "case:state:change"
-ASSIGN_TAG = "case:assign"
-DUPLICATE_TAG = "case:duplicate:link"
-DELETION_TAG = "case:deletion:honour"
-
 
 def _check_transition(incident: Incident, to: str) -> None:
     if to not in TRANSITIONS.get(incident.state, frozenset()):
@@ -48,7 +43,7 @@ def _move(incident: Incident, to: str, by: User, extra: dict[str, Any] | None = 
     _check_transition(incident, to)
     before, incident.state = incident.state, to
     record_event(
-        STATE_TAG,
+        AuditTag.CASE_CHANGE_STATE,
         f"Case {incident.id} moved from {before} to {to}",
         actor_id=by.id,
         target_type="incident",
@@ -164,7 +159,7 @@ def assign_case(incident: Incident, assignee: User | None, *, by: User) -> None:
     before = incident.assigned_to
     incident.assigned_to = assignee.id if assignee else None
     record_event(
-        ASSIGN_TAG,
+        AuditTag.CASE_ASSIGN,
         f"Case {incident.id} assigned to {incident.assigned_to or 'nobody'}",
         actor_id=by.id,
         target_type="incident",
@@ -194,7 +189,7 @@ def link_duplicate(incident: Incident, original: Incident | None, *, by: User) -
     before = incident.duplicate_of
     incident.duplicate_of = original.id if original else None
     record_event(
-        DUPLICATE_TAG,
+        AuditTag.CASE_LINK_DUPLICATE,
         f"Case {incident.id} marked as duplicate of {incident.duplicate_of or 'nothing'}",
         actor_id=by.id,
         target_type="incident",
@@ -217,7 +212,7 @@ def honour_deletion_request(incident: Incident, *, by: User, today: dt.date) -> 
     retention.honour_deletion(report, today, by.id)
     deadline = report.retention_deadline
     record_event(
-        DELETION_TAG,
+        AuditTag.CASE_HONOUR_DELETION,
         f"Deletion request for case {incident.id} honoured",
         actor_id=by.id,
         target_type="incident",

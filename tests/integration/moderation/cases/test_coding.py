@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from app.audit import AuditTag
 from app.codebook import current_codebook
 from app.extensions import db
 from app.models import CaseCode
@@ -36,7 +37,7 @@ def test_coding_uses_the_codebook_and_replaces_the_earlier_coding(desk: Desk) ->
     cases.code_case(incident, {**CODING, "platform": ["telegram"]}, by=desk.moderator,
                     today=LATER)  # fmt: skip
     assert "platform" not in cases.moderator_codes(incident)
-    (first, *_rest, last) = events(cases.CODING_TAG)
+    (first, *_rest, last) = events(AuditTag.CASE_CODE)
     assert first.details["codes"]["incident_types"] == ["assault", "verbal_abuse"]
     assert "platform" not in last.details["codes"]
     count = db.session.scalar(select(func.count()).select_from(CaseCode)
@@ -63,4 +64,4 @@ def test_coding_refuses_what_the_codebook_does_not_allow(
         cases.code_case(incident, {**CODING, **change}, by=desk.moderator, today=TODAY)
     assert refused.value.question == question
     assert incident.coded_on is None
-    assert events(cases.CODING_TAG) == []
+    assert events(AuditTag.CASE_CODE) == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from app.audit import AuditTag
 from app.crypto.reports import mailbox_key_for_reporter, open_message
 from app.extensions import db
 from app.models import Incident, Report
@@ -46,11 +47,11 @@ def test_notes_and_messages_are_sealed_and_open_for_key_holders(desk: Desk) -> N
     assert open_message(mailbox, stored.report, message.number, message.sealed_body) == (
         f"Frage: {canary_message}"
     )
-    (opening,) = events(cases.OPEN_TAG)
+    (opening,) = events(AuditTag.CASE_OPEN)
     assert opening.details == {"report_id": stored.report.id, "fields": 3, "notes": 1,
                                "messages": 1, "attachments": 0}  # fmt: skip
-    assert events(cases.NOTE_TAG)[0].details == {"note": 1}
-    sent = events(cases.MESSAGE_TAG)[0]
+    assert events(AuditTag.CASE_ADD_NOTE)[0].details == {"note": 1}
+    sent = events(AuditTag.CASE_SEND_MESSAGE)[0]
     assert (sent.target_id, sent.details["message"]) == (incident.id, message.number)
     second = cases.add_note(incident, "noch eine", by=desk.moderator, keys=desk.keys, today=TODAY)
     assert second.number == 2

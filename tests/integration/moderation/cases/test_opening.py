@@ -7,6 +7,7 @@ import json
 import pytest
 from sqlalchemy import func, select
 
+from app.audit import AuditTag
 from app.crypto.attachments import sanitise_image
 from app.crypto.reports import Evidence, mailbox_key_for_reporter
 from app.extensions import db
@@ -28,7 +29,7 @@ def test_an_image_opens_with_its_sealed_type(desk: Desk) -> None:
     assert image.data.startswith(b"\x89PNG")
     with pytest.raises(cases.AttachmentNotFound):
         cases.open_attachment(incident, 1, by=desk.moderator, keys=desk.keys)
-    assert events(cases.OPEN_TAG)[0].details == {"report_id": stored.report.id, "attachment": 0}
+    assert events(AuditTag.CASE_OPEN)[0].details == {"report_id": stored.report.id, "attachment": 0}
     # An image the person added later on the status page is sealed under the mailbox key.
     mailbox = mailbox_key_for_reporter(stored.report, stored.receipt)
     later = Evidence(sanitise_image(image_with("später")), "später.png")
@@ -49,4 +50,4 @@ def test_messages_and_notes_count_without_opening(desk: Desk) -> None:
     assert facts.personal_data
     assert db.session.scalar(select(func.count()).select_from(CaseNote)) == 1
     assert db.session.scalar(select(func.count()).select_from(Message)) == 0
-    assert json.dumps(events(cases.NOTE_TAG)[0].details) == '{"note": 1}'
+    assert json.dumps(events(AuditTag.CASE_ADD_NOTE)[0].details) == '{"note": 1}'

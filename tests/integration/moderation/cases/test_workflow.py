@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
+from app.audit import AuditTag
 from app.extensions import db
 from app.models import Incident, Report
 from app.models.incident import CLOSED, IN_REVIEW, NOT_VERIFIABLE, OUT_OF_SCOPE, STATES, VERIFIED
@@ -38,7 +39,7 @@ def test_every_transition_is_allowed_or_refused_as_the_table_says(desk: Desk) ->
                 cases.move_case(incident, wanted, by=desk.moderator, today=LATER,
                                 retention_days=30)  # fmt: skip
                 assert incident.state == wanted
-                (event,) = events(cases.STATE_TAG)[-1:]
+                (event,) = events(AuditTag.CASE_CHANGE_STATE)[-1:]
                 assert event.details["from"] == current
                 assert event.details["to"] == wanted
                 assert event.actor_id == desk.moderator.id
@@ -70,7 +71,7 @@ def test_the_named_changes_walk_a_case_from_received_to_closed(desk: Desk) -> No
     assert (incident.state, incident.closed_on) == (CLOSED, LATER)
     assert incident.verification == VERIFIED  # the decision outlives the closing
     assert report.retention_deadline == LATER + dt.timedelta(days=180)
-    assert events(cases.STATE_TAG)[-1].details["retention_deadline"] == (
+    assert events(AuditTag.CASE_CHANGE_STATE)[-1].details["retention_deadline"] == (
         (LATER + dt.timedelta(days=180)).isoformat()
     )
     with pytest.raises(cases.TransitionNotAllowed):
@@ -85,7 +86,7 @@ def test_the_named_changes_walk_a_case_from_received_to_closed(desk: Desk) -> No
     cases.start_review(third, by=desk.moderator)
     cases.mark_not_verifiable(third, by=desk.moderator)
     assert (third.state, third.verification) == (NOT_VERIFIABLE, NOT_VERIFIABLE)
-    assert [e.details["to"] for e in events(cases.STATE_TAG)] == [
+    assert [e.details["to"] for e in events(AuditTag.CASE_CHANGE_STATE)] == [
         IN_REVIEW, VERIFIED, CLOSED, IN_REVIEW, OUT_OF_SCOPE, IN_REVIEW, NOT_VERIFIABLE,
     ]  # fmt: skip
 
@@ -117,7 +118,7 @@ def test_assignment_only_to_people_who_may_open_cases(desk: Desk) -> None:
         cases.assign_case(incident, colleague, by=desk.moderator)
     cases.assign_case(incident, None, by=desk.moderator)
     assert incident.assigned_to is None
-    assert [e.details for e in events(cases.ASSIGN_TAG)] == [
+    assert [e.details for e in events(AuditTag.CASE_ASSIGN)] == [
         {"from": None, "to": desk.moderator.id}, {"from": desk.moderator.id, "to": None},
     ]  # fmt: skip
     assert desk.moderator in cases.case_workers()
@@ -142,7 +143,7 @@ def test_duplicates_link_without_cycles(desk: Desk) -> None:
     counted = db.session.scalar(select(func.count()).select_from(Incident)
                                 .where(Incident.duplicate_of.is_(None)))  # fmt: skip
     assert counted == 2  # the chain counts once, the unlinked case again
-    assert [e.details["to"] for e in events(cases.DUPLICATE_TAG)] == [
+    assert [e.details["to"] for e in events(AuditTag.CASE_LINK_DUPLICATE)] == [
         first.id, second.id, first.id, None,
     ]  # fmt: skip
 
@@ -154,9 +155,9 @@ def test_deletion_is_honoured_and_the_purge_leaves_nothing_to_open(desk: Desk) -
     cases.add_note(incident, "vor der Löschung", by=desk.moderator, keys=desk.keys, today=TODAY)
     cases.honour_deletion_request(incident, by=desk.moderator, today=LATER)
     assert (report.deletion_requested_on, report.retention_deadline) == (LATER, LATER)
-    (case_event,) = events(cases.DELETION_TAG)
+    (case_event,) = events(AuditTag.CASE_HONOUR_DELETION)
     assert case_event.target_id == incident.id
-    assert len(events("report:deletion:honour")) == 1  # the retention module's own event
+    assert len(events("report:honour_deletion")) == 1  # the retention module's own event
     db.session.commit()
     assert purge_due_reports(LATER).reports == 1
     db.session.refresh(report)
