@@ -111,7 +111,7 @@ def test_failures_never_lock_the_account(recovery: str) -> None:
 def test_an_unknown_address_writes_the_same_failure_event(recovery: str) -> None:
     with pytest.raises(LoginRefused):
         authenticate("nobody@example.org", PASSWORD, "123456", params=CHEAP)
-    event = db.session.scalars(select(AuditEvent).where(AuditEvent.tag.startswith("auth:"))).one()
+    event = db.session.scalars(select(AuditEvent).where(AuditEvent.tag.startswith("login:"))).one()
     assert (event.tag, event.target_type, event.target_id) == ("login:failure", "user", None)
 
 
