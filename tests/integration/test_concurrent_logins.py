@@ -13,6 +13,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
 import requests
 
 from app import create_app
@@ -33,6 +34,8 @@ PASSWORD = "ein langes Test-Passwort"
 OLD_SLOTS = KdfParams(memory_kib=64 * 1024, iterations=3, lanes=4)
 LOGINS = 50
 ANSWER_TIMEOUT = 120  # seconds; a frozen worker never answers at all
+# Fifty Argon2id derivations at production cost: alone, or they starve.
+pytestmark = pytest.mark.serial
 
 
 def _make_account(

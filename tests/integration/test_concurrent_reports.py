@@ -30,6 +30,9 @@ from tests.postgres import PostgresServer
 PEOPLE = 50
 TIMEOUT = 300
 
+# Eight gunicorn workers of eight threads and fifty clients: alone, or they starve.
+pytestmark = pytest.mark.serial
+
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_settings(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:

@@ -153,6 +153,7 @@ def test_development_server_writes_nothing_for_a_reporters_requests(
     WITHHELD.take_days_before(dt.date.max)
 
 
+@pytest.mark.serial
 def test_gunicorn_access_log_has_no_address(tmp_path: Path) -> None:
     production = instance_environment(tmp_path / "instance")
     prepare_instance(production)

@@ -316,6 +316,7 @@ def _hidden(html: str, name: str) -> str:
     return found[1]
 
 
+@pytest.mark.serial
 def test_gunicorn_logs_nothing_of_a_report_and_a_status_visit(tmp_path: Path) -> None:
     environment = instance_environment(tmp_path / "instance", "testing")
     prepare_instance(environment)
