@@ -55,7 +55,7 @@ def test_a_secret_sealed_before_versions_still_opens() -> None:
     assert credentials.open_totp_secret(old, KEY, "other@example.org") is None
 
 
-@pytest.mark.parametrize("sealed", [b"", b"\x01", b"\x00" * 49, b"\x01" * 20, os.urandom(48)])
+@pytest.mark.parametrize("sealed", [b"", b"\x01", b"\x00" * 49, b"\x01" * 20, bytes(range(48))])
 def test_garbage_opens_nothing(sealed: bytes) -> None:
     assert credentials.open_totp_secret(sealed, KEY, EMAIL) is None
 

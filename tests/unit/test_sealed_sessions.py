@@ -49,7 +49,7 @@ def test_anything_else_is_locked(
         open_session(kind, session_id, secret or right, bytes(sealed))
 
 
-@pytest.mark.parametrize("sealed", [b"", b"\x01", b"\x01" + os.urandom(40)])
+@pytest.mark.parametrize("sealed", [b"", b"\x01", b"\x01" + bytes(range(40))])
 def test_garbage_is_locked(sealed: bytes) -> None:
     with pytest.raises(SessionLocked):
         open_session(STATUS, "row-1", new_session_secret(), sealed)
