@@ -66,7 +66,7 @@ def create_invitation() -> Any:
         token = invite(request.form.get("email", "")[:254], request.form.get("role", ""),
                        by=g.staff, now=_now())  # fmt: skip
     except AccountError as error:
-        return _accounts_page(error=str(error)), 422
+        return _accounts_page(error=error.message), 422
     link = url_for("moderation.invitation", token=token, _external=True)
     return _accounts_page(invitation_link=link)
 
@@ -88,7 +88,7 @@ def remove(user_id: int) -> Any:
     try:
         remove_user(user, actor_id=g.staff.id)
     except AccountError as error:
-        return _accounts_page(error=str(error)), 422
+        return _accounts_page(error=error.message), 422
     return redirect(url_for("moderation.accounts"), 303)
 
 
@@ -200,5 +200,5 @@ def invitation(token: str) -> Any:
                                       params=KdfParams.from_config(current_app.config))  # fmt: skip
     except AccountError as error:
         return render_template("moderation/invitation.html", invitation=found,
-                               error=str(error)), 422  # fmt: skip
+                               error=error.message), 422  # fmt: skip
     return render_template("moderation/invitation.html", enrolment=enrolment)

@@ -68,25 +68,9 @@ DONE = {
     ),
     "deletion": _l("Die persönlichen Daten werden beim nächsten Löschlauf vernichtet."),
 }
-ERRORS = {
-    "transition": _l("Dieser Schritt ist im jetzigen Stand des Falls nicht möglich."),
-    "not_coded": _l("Bitte kodieren Sie den Fall, bevor Sie ihn als bestätigt markieren."),
-    "coding": _l("Die Kodierung ist unvollständig oder enthält unbekannte Codes: „%(question)s“."),
-    "assignee": _l(
-        "Fälle können nur aktiven Konten mit Admin- oder Moderationsrechten zugewiesen werden."
-    ),  # fmt: skip
-    "duplicate": _l(
-        "Ein Fall kann kein Duplikat seiner selbst sein, und Duplikate dürfen keinen Kreis bilden."
-    ),  # fmt: skip
-    "original": _l("Einen Fall mit dieser Nummer gibt es nicht."),
-    "purged": _l("Die persönlichen Daten dieses Falls sind gelöscht."),
-    "sealed": _l(
-        "Die versiegelten Daten lassen sich mit den Schlüsseln Ihrer Anmeldung nicht öffnen."
-    ),  # fmt: skip
-    "confirm": _l("Bitte bestätigen Sie, dass die persönlichen Daten gelöscht werden sollen."),
-}
-# A decision that the case's present state forbids is a conflict; anything else is bad input.
-CONFLICTS = frozenset({"transition", "not_coded", "duplicate", "purged", "sealed"})
+# Refusals that come from the form, not from a service (the case services carry their own).
+UNKNOWN_ORIGINAL = _l("Einen Fall mit dieser Nummer gibt es nicht.")
+CONFIRM_DELETION = _l("Bitte bestätigen Sie, dass die persönlichen Daten gelöscht werden sollen.")
 FILTER_ERROR = _l("Der Filter „%(name)s“ ist ungültig. Bitte wählen Sie die Werte aus der Liste.")
 DATE_FILTER_ERROR = _l(
     "Der Filter „%(name)s“ ist ungültig: bitte ein Datum von %(first)s bis %(last)s in der Form "
@@ -339,13 +323,8 @@ def _render_case(
     return html, status
 
 
-def _refused(incident: Incident, reason: str, **kwargs: Any) -> tuple[str, int]:
-    message = str(ERRORS[reason])
-    if reason == "coding":
-        question = kwargs.pop("question")
-        message = message % {"question": current_codebook().question(question).label(g.lang)}
-    status = 409 if reason in CONFLICTS else 422
-    return _render_case(incident, error=message, status=status, **kwargs)
+def _refused(incident: Incident, refused: cases.CaseRefused, **kwargs: Any) -> tuple[str, int]:
+    return _render_case(incident, error=refused.message, status=refused.status, **kwargs)
 
 
 def _done(incident: Incident, what: str) -> Response:
@@ -371,10 +350,10 @@ def case_open(incident_id: int) -> Any:
         return _log_in_again()
     try:
         opened = cases.open_case(incident, by=g.staff, keys=keys)
-    except cases.PersonalDataGone:
-        return _refused(incident, "purged")
+    except cases.PersonalDataGone as refused:
+        return _refused(incident, refused)
     except SealError:
-        return _refused(incident, "sealed")
+        return _refused(incident, cases.SealedDataUnreadable())
     return _render_case(incident, opened=opened)
 
 
@@ -425,7 +404,7 @@ def case_state(incident_id: int) -> Any:
             retention_days=current_app.config["RETENTION_DAYS"],
         )
     except cases.CaseRefused as refused:
-        return _refused(incident, refused.reason)
+        return _refused(incident, refused)
     return _done(incident, "state")
 
 
@@ -434,12 +413,12 @@ def case_state(incident_id: int) -> Any:
 def case_assign(incident_id: int) -> Any:
     incident = _incident(incident_id)
     found, assignee = typed_record(User, request.form.get("assignee", ""))
-    if not found:
-        return _refused(incident, "assignee")
     try:
+        if not found:
+            raise cases.AssigneeNotAllowed("no such account")
         cases.assign_case(incident, assignee, by=g.staff)
-    except cases.AssigneeNotAllowed:
-        return _refused(incident, "assignee")
+    except cases.AssigneeNotAllowed as refused:
+        return _refused(incident, refused)
     return _done(incident, "assign")
 
 
@@ -454,7 +433,7 @@ def case_code(incident_id: int) -> Any:
     try:
         cases.code_case(incident, answers, by=g.staff, today=_today())
     except cases.InvalidCoding as refused:
-        return _refused(incident, "coding", question=refused.question, coding=answers)
+        return _refused(incident, refused, coding=answers)
     return _done(incident, "code")
 
 
@@ -471,9 +450,9 @@ def case_notes(incident_id: int) -> Any:
     except cases.TextRefused as refused:
         return _render_case(incident, error=refused.message, status=422, texts={"note": text})
     except cases.CaseRefused as refused:
-        return _refused(incident, refused.reason, texts={"note": text})
+        return _refused(incident, refused, texts={"note": text})
     except SealError:
-        return _refused(incident, "sealed", texts={"note": text})
+        return _refused(incident, cases.SealedDataUnreadable(), texts={"note": text})
     return _done(incident, "note")
 
 
@@ -484,11 +463,11 @@ def case_duplicate(incident_id: int) -> Any:
     incident = _incident(incident_id)
     found, original = typed_record(Incident, request.form.get("original", "").strip().lstrip("#"))
     if not found:
-        return _refused(incident, "original")
+        return _render_case(incident, error=str(UNKNOWN_ORIGINAL), status=422)
     try:
         cases.link_duplicate(incident, original, by=g.staff)
-    except cases.DuplicateRefused:
-        return _refused(incident, "duplicate")
+    except cases.DuplicateRefused as refused:
+        return _refused(incident, refused)
     return _done(incident, "duplicate")
 
 
@@ -508,9 +487,9 @@ def case_message(incident_id: int) -> Any:
     except cases.TextRefused as refused:
         return _render_case(incident, error=refused.message, status=422, texts={"message": text})
     except cases.CaseRefused as refused:
-        return _refused(incident, refused.reason, texts={"message": text})
+        return _refused(incident, refused, texts={"message": text})
     except SealError:
-        return _refused(incident, "sealed", texts={"message": text})
+        return _refused(incident, cases.SealedDataUnreadable(), texts={"message": text})
     return _done(incident, "message")
 
 
@@ -519,9 +498,9 @@ def case_message(incident_id: int) -> Any:
 def case_deletion(incident_id: int) -> Any:
     incident = _incident(incident_id)
     if request.form.get("confirm") != "y":
-        return _refused(incident, "confirm")
+        return _render_case(incident, error=str(CONFIRM_DELETION), status=422)
     try:
         cases.honour_deletion_request(incident, by=g.staff, today=_today())
-    except cases.PersonalDataGone:
-        return _refused(incident, "purged")
+    except cases.PersonalDataGone as refused:
+        return _refused(incident, refused)
     return _done(incident, "deletion")

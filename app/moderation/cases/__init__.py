@@ -26,6 +26,7 @@ from app.moderation.cases.errors import (
     DuplicateRefused,
     InvalidCoding,
     PersonalDataGone,
+    SealedDataUnreadable,
     TransitionNotAllowed,
 )
 from app.moderation.cases.mailbox import (
@@ -93,6 +94,7 @@ __all__ = [
     "OpenedCase",
     "OpenedNote",
     "PersonalDataGone",
+    "SealedDataUnreadable",
     "QueueFilters",
     "QueuePage",
     "QueueRow",
