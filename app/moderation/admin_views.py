@@ -12,7 +12,6 @@ from werkzeug.wrappers import Response
 
 from app.api import tokens as api_tokens
 from app.auth.gate import requires_role, staff_session
-from app.config import DEFAULT_LANGUAGE
 from app.crypto.errors import SealError, SessionLocked
 from app.crypto.kdf import KdfParams
 from app.crypto.keyring import grant_pending_slots, pending_slots
@@ -23,7 +22,13 @@ from app.models import ApiToken, AuditEvent, User
 from app.models.user import ADMIN, MODERATOR, RESEARCHER, ROLES
 from app.moderation import bp
 from app.moderation.accounts import AccountError, remove_user
-from app.moderation.forms import form_id
+from app.moderation.forms import (
+    AccountForm,
+    AuditFilterForm,
+    InvitationForm,
+    PasswordChoiceForm,
+    first_error,
+)
 from app.moderation.invitations import (
     accept_invitation,
     invite,
@@ -62,11 +67,13 @@ def accounts() -> Any:
 @bp.post("/admin/invitations")
 @requires_role(ADMIN)
 def create_invitation() -> Any:
+    form = InvitationForm()
+    if not form.validate_on_submit():
+        return _accounts_page(error=first_error(form), invitation_form=form), 422
     try:
-        token = invite(request.form.get("email", "")[:254], request.form.get("role", ""),
-                       by=g.staff, now=_now())  # fmt: skip
+        token = invite(form.email.data or "", form.role.data or "", by=g.staff, now=_now())
     except AccountError as error:
-        return _accounts_page(error=error.message), 422
+        return _accounts_page(error=error.message, invitation_form=form), 422
     link = url_for("moderation.invitation", token=token, _external=True)
     return _accounts_page(invitation_link=link)
 
@@ -138,22 +145,17 @@ def revoke_token(token_id: int) -> Response:
 @requires_role(ADMIN)
 def audit_log() -> Any:
     """The audit trail, newest first, filtered by tag prefix, actor or target; keyset pages."""
+    form = AuditFilterForm(request.args)
+    tag, target = form.tag.data or "", form.target_type.data or ""
+    filters = {"tag": tag, "actor": form.actor.data or "", "target_type": target}
+    if not form.validate():  # ids beyond the id range too: they would overflow SQLite's integers
+        return render_template("moderation/admin_audit.html", events=[], filters=filters,
+                               next_after=None, error=first_error(form),
+                               invalid=next(iter(form.errors))), 400  # fmt: skip
+    actor, after = form.actor_id, form.after_id
     query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(AUDIT_PAGE)
-    tag = request.args.get("tag", "")[:64]
     if tag:
         query = query.where(AuditEvent.tag.startswith(tag, autoescape=True))
-    typed_actor = request.args.get("actor", "").strip()[:32]
-    target = request.args.get("target_type", "")[:32]
-    filters = {"tag": tag, "actor": typed_actor, "target_type": target}
-    # Numbers beyond the id range would overflow SQLite's integers: they name nobody anyway.
-    actor, after = form_id(typed_actor), form_id(request.args.get("after", ""))
-    wrong = ("actor", _("Konto-Nummer")) if typed_actor and actor is None else None
-    if request.args.get("after") and after is None:
-        wrong = ("after", "after")
-    if wrong:
-        error = _("Der Filter „%(name)s“ ist ungültig: bitte eine Nummer ab 1.", name=wrong[1])
-        return render_template("moderation/admin_audit.html", events=[], filters=filters,
-                               next_after=None, error=error, invalid=wrong[0]), 400  # fmt: skip
     if actor is not None:
         query = query.where(AuditEvent.actor_id == actor)
     if target:
@@ -171,12 +173,13 @@ def audit_log() -> Any:
 def account() -> Any:
     """Each person's own settings: interface language and content-free notifications."""
     user: User = g.staff
+    # A form without the language field keeps the language the person has.
+    form = AccountForm(languages=language_codes(), data={"language": user.language})
     if request.method == "POST":
-        language = request.form.get("language", DEFAULT_LANGUAGE)
-        if language not in language_codes():
-            abort(400)
-        user.language = language
-        user.notify_new_reports = request.form.get("notify") == "y" and user.role != RESEARCHER
+        if not form.validate_on_submit():
+            abort(400)  # only a tampered form offers another language
+        user.language = form.language.data or user.language
+        user.notify_new_reports = form.notify.data and user.role != RESEARCHER
         return redirect(url_for("moderation.account", saved=1), 303)
     return render_template(
         "moderation/account.html", saved=request.args.get("saved"), languages=languages()
@@ -191,10 +194,11 @@ def invitation(token: str) -> Any:
         return render_template("moderation/invitation.html", invalid=True), 404
     if request.method != "POST":  # GET, and HEAD like it
         return render_template("moderation/invitation.html", invitation=found)
-    password = request.form.get("password", "")
-    if password != request.form.get("password_again", ""):
-        error = _("Die beiden Passwörter sind verschieden.")
-        return render_template("moderation/invitation.html", invitation=found, error=error), 422
+    form = PasswordChoiceForm()
+    if not form.validate_on_submit():
+        return render_template("moderation/invitation.html", invitation=found,
+                               error=first_error(form)), 422  # fmt: skip
+    password = form.password.data or ""
     try:
         enrolment = accept_invitation(found, password, now=_now(),
                                       params=KdfParams.from_config(current_app.config))  # fmt: skip

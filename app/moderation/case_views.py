@@ -22,9 +22,8 @@ from app.codebook import current_codebook
 from app.crypto.errors import SealError, SessionLocked
 from app.crypto.keyring import UnlockedKeys
 from app.crypto.sessions import SessionTicket, session_keys
-from app.dates import EARLIEST_DATE, LATEST_DATE, iso_date
 from app.extensions import db
-from app.models import Incident, SessionKey, User
+from app.models import Incident, SessionKey
 from app.models.incident import (
     CLOSED,
     IN_REVIEW,
@@ -36,7 +35,18 @@ from app.models.incident import (
 )
 from app.models.user import ADMIN, MODERATOR
 from app.moderation import bp, cases
-from app.moderation.forms import MAX_ID, form_id, typed_record
+from app.moderation.forms import (
+    MAX_ID,
+    AssignForm,
+    DeletionForm,
+    DuplicateForm,
+    MessageForm,
+    NoteForm,
+    QueueFilterForm,
+    StateForm,
+    coding_form_class,
+    first_error,
+)
 
 PAGE_SIZE = 50
 COUNT_CAP = 10_000  # the queue's counts per state stop here ("10,000+")
@@ -67,24 +77,6 @@ DONE = {
         "Die Nachricht ist verschlüsselt gespeichert. Die meldende Person liest sie mit ihrem Code."
     ),
     "deletion": _l("Die persönlichen Daten werden beim nächsten Löschlauf vernichtet."),
-}
-# Refusals that come from the form, not from a service (the case services carry their own).
-UNKNOWN_ORIGINAL = _l("Einen Fall mit dieser Nummer gibt es nicht.")
-CONFIRM_DELETION = _l("Bitte bestätigen Sie, dass die persönlichen Daten gelöscht werden sollen.")
-FILTER_ERROR = _l("Der Filter „%(name)s“ ist ungültig. Bitte wählen Sie die Werte aus der Liste.")
-DATE_FILTER_ERROR = _l(
-    "Der Filter „%(name)s“ ist ungültig: bitte ein Datum von %(first)s bis %(last)s in der Form "
-    "JJJJ-MM-TT."
-)
-# The queue form's labels, so that a message names the filter as the page shows it.
-FILTER_LABELS = {
-    "state": _l("Stand"),
-    "type": _l("Schwerste Vorfallsart"),
-    "land": _l("Bundesland"),
-    "from": _l("Eingegangen ab"),
-    "to": _l("Eingegangen bis"),
-    "assigned": _l("Zugewiesen an"),
-    "messages": _l("Nur Fälle mit Nachrichten"),
 }
 # An image is never rendered as a page: no script, no style, no plugin, sandboxed.
 IMAGE_CSP = "default-src 'none'; img-src 'self'; style-src 'none'; sandbox"
@@ -158,86 +150,6 @@ def _log_in_again() -> Response:
 # --- The queue -------------------------------------------------------------------------------
 
 
-class BadFilter(ValueError):
-    """A queue parameter that is not one of the offered values; ``args[0]`` names it."""
-
-    @property
-    def message(self) -> str:
-        name = str(self.args[0])
-        label = str(FILTER_LABELS.get(name, name))
-        if name in ("from", "to"):
-            return str(DATE_FILTER_ERROR) % {
-                "name": label, "first": EARLIEST_DATE.isoformat(), "last": LATEST_DATE.isoformat()
-            }  # fmt: skip
-        return str(FILTER_ERROR) % {"name": label}
-
-
-def _code(args: Mapping[str, str], name: str, allowed: tuple[str, ...]) -> str | None:
-    value = args.get(name) or None
-    if value is not None and value not in allowed:
-        raise BadFilter(name)
-    return value
-
-
-def _date(args: Mapping[str, str], name: str) -> dt.date | None:
-    value = args.get(name) or None
-    if value is None:
-        return None
-    day = iso_date(value)
-    if day is None:
-        raise BadFilter(name)
-    return day
-
-
-def _positive(value: str | None, name: str) -> int | None:
-    if not value:
-        return None
-    number = form_id(value)
-    if number is None:
-        raise BadFilter(name)
-    return number
-
-
-def parse_filters(args: Mapping[str, str], me: User) -> tuple[cases.QueueFilters, int | None]:
-    """The queue's filters and ``after`` from the query string, each checked against the
-    codebook or the list of case workers.
-
-    Raises:
-        BadFilter: naming the first parameter that is not one of the offered values.
-    """
-    codebook = current_codebook()
-    state = args.get("state") or "open"
-    if state == "open":
-        states: tuple[str, ...] = cases.OPEN_STATES
-    elif state == "all":
-        states = ()
-    elif state in STATES:
-        states = (state,)
-    else:
-        raise BadFilter("state")
-    assigned = args.get("assigned") or None
-    assigned_to = None
-    if assigned == "me":
-        assigned_to = me.id
-    elif assigned not in (None, "none"):
-        assigned_to = _positive(assigned, "assigned")
-        if assigned_to not in {worker.id for worker in cases.case_workers()}:
-            raise BadFilter("assigned")
-    if args.get("messages") not in (None, "", "1"):
-        raise BadFilter("messages")
-    filters = cases.QueueFilters(
-        states=states,
-        land=_code(args, "land", codebook.question("land").codes),
-        incident_type=_code(args, "type", codebook.question("incident_types").codes),
-        received_from=_date(args, "from"),
-        received_to=_date(args, "to"),
-        assigned_to=assigned_to,
-        unassigned=assigned == "none",
-        with_messages=args.get("messages") == "1",
-    )
-    return filters, _positive(args.get("after"), "after")
-
-
 @bp.get("/queue")
 @requires_role(ADMIN, MODERATOR)
 def queue() -> Any:
@@ -257,10 +169,14 @@ def queue() -> Any:
         "states": STATE_LABELS,
         "page": None,
     }
-    try:
-        filters, after = parse_filters(request.args, g.staff)
-    except BadFilter as bad:
-        return render_template("moderation/queue.html", error=bad.message, **context), 400
+    form = QueueFilterForm(
+        request.args, codebook=context["codebook"], states=STATE_LABELS,
+        workers=context["workers"],
+    )  # fmt: skip
+    context["form"] = form
+    if not form.validate():
+        return render_template("moderation/queue.html", error=first_error(form), **context), 400
+    filters, after = form.filters(g.staff)
     page = cases.queue_page(filters, after, PAGE_SIZE)
     next_url = None
     if page.next_after is not None:
@@ -395,10 +311,13 @@ def case_attachment(incident_id: int, position: int) -> Any:
 @requires_role(ADMIN, MODERATOR)
 def case_state(incident_id: int) -> Any:
     incident = _incident(incident_id)
+    form = StateForm()
+    if not form.validate_on_submit():
+        return _render_case(incident, error=first_error(form), status=422)
     try:
         cases.move_case(
             incident,
-            request.form.get("to", ""),
+            form.to.data or "",
             by=g.staff,
             today=_today(),
             retention_days=current_app.config["RETENTION_DAYS"],
@@ -412,11 +331,11 @@ def case_state(incident_id: int) -> Any:
 @requires_role(ADMIN, MODERATOR)
 def case_assign(incident_id: int) -> Any:
     incident = _incident(incident_id)
-    found, assignee = typed_record(User, request.form.get("assignee", ""))
+    form = AssignForm()
+    if not form.validate_on_submit():
+        return _render_case(incident, error=first_error(form), status=422)
     try:
-        if not found:
-            raise cases.AssigneeNotAllowed("no such account")
-        cases.assign_case(incident, assignee, by=g.staff)
+        cases.assign_case(incident, form.assignee_row, by=g.staff)
     except cases.AssigneeNotAllowed as refused:
         return _refused(incident, refused)
     return _done(incident, "assign")
@@ -426,10 +345,10 @@ def case_assign(incident_id: int) -> Any:
 @requires_role(ADMIN, MODERATOR)
 def case_code(incident_id: int) -> Any:
     incident = _incident(incident_id)
-    answers = {
-        question: [code for code in request.form.getlist(question) if code]
-        for question in cases.CODED_QUESTIONS
-    }
+    form = coding_form_class(current_codebook(), g.lang)()
+    answers = form.answers()
+    if not form.validate_on_submit():
+        return _render_case(incident, error=first_error(form), status=422, coding=answers)
     try:
         cases.code_case(incident, answers, by=g.staff, today=_today())
     except cases.InvalidCoding as refused:
@@ -444,7 +363,10 @@ def case_notes(incident_id: int) -> Any:
     keys = _unlocked_keys()
     if keys is None:
         return _log_in_again()
-    text = request.form.get("text", "")
+    form = NoteForm()
+    text = form.text.data or ""
+    if not form.validate_on_submit():
+        return _render_case(incident, error=first_error(form), status=422, texts={"note": text})
     try:
         cases.add_note(incident, text, by=g.staff, keys=keys, today=_today())
     except cases.TextRefused as refused:
@@ -461,11 +383,11 @@ def case_notes(incident_id: int) -> Any:
 def case_duplicate(incident_id: int) -> Any:
     """Link to the original by its case number; an empty number removes the link."""
     incident = _incident(incident_id)
-    found, original = typed_record(Incident, request.form.get("original", "").strip().lstrip("#"))
-    if not found:
-        return _render_case(incident, error=str(UNKNOWN_ORIGINAL), status=422)
+    form = DuplicateForm()
+    if not form.validate_on_submit():
+        return _render_case(incident, error=first_error(form), status=422)
     try:
-        cases.link_duplicate(incident, original, by=g.staff)
+        cases.link_duplicate(incident, form.original_case, by=g.staff)
     except cases.DuplicateRefused as refused:
         return _refused(incident, refused)
     return _done(incident, "duplicate")
@@ -478,7 +400,10 @@ def case_message(incident_id: int) -> Any:
     keys = _unlocked_keys()
     if keys is None:
         return _log_in_again()
-    text = request.form.get("text", "")
+    form = MessageForm()
+    text = form.text.data or ""
+    if not form.validate_on_submit():
+        return _render_case(incident, error=first_error(form), status=422, texts={"message": text})
     report = cases.report_of(incident)
     try:
         if report is None:
@@ -497,8 +422,9 @@ def case_message(incident_id: int) -> Any:
 @requires_role(ADMIN, MODERATOR)
 def case_deletion(incident_id: int) -> Any:
     incident = _incident(incident_id)
-    if request.form.get("confirm") != "y":
-        return _render_case(incident, error=str(CONFIRM_DELETION), status=422)
+    form = DeletionForm()
+    if not form.validate_on_submit():
+        return _render_case(incident, error=first_error(form), status=422)
     try:
         cases.honour_deletion_request(incident, by=g.staff, today=_today())
     except cases.PersonalDataGone as refused:
