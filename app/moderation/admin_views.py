@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from flask import abort, current_app, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.wrappers import Response
@@ -48,7 +49,7 @@ def _today() -> dt.date:
     return _now().date()
 
 
-def _accounts_page(**context: Any) -> Any:
+def _accounts_page(**context: Any) -> str:
     users = db.session.scalars(select(User).order_by(User.email)).all()
     pending = {slot.account_id for slot in pending_slots()}
     return render_template(
@@ -60,13 +61,13 @@ def _accounts_page(**context: Any) -> Any:
 
 @bp.get("/admin/accounts")
 @requires_role(ADMIN)
-def accounts() -> Any:
+def accounts() -> ResponseReturnValue:
     return _accounts_page()
 
 
 @bp.post("/admin/invitations")
 @requires_role(ADMIN)
-def create_invitation() -> Any:
+def create_invitation() -> ResponseReturnValue:
     form = InvitationForm()
     if not form.validate_on_submit():
         return _accounts_page(error=first_error(form), invitation_form=form), 422
@@ -80,7 +81,7 @@ def create_invitation() -> Any:
 
 @bp.post("/admin/accounts/<int:user_id>/reset")
 @requires_role(ADMIN)
-def reset(user_id: int) -> Any:
+def reset(user_id: int) -> ResponseReturnValue:
     """A one-time link for a person who lost their password or second factor."""
     user = db.session.get(User, user_id) or abort(404)
     token = invite_to_reset(user, by=g.staff, now=_now())
@@ -90,7 +91,7 @@ def reset(user_id: int) -> Any:
 
 @bp.post("/admin/accounts/<int:user_id>/remove")
 @requires_role(ADMIN)
-def remove(user_id: int) -> Any:
+def remove(user_id: int) -> ResponseReturnValue:
     user = db.session.get(User, user_id) or abort(404)
     try:
         remove_user(user, actor_id=g.staff.id)
@@ -101,7 +102,7 @@ def remove(user_id: int) -> Any:
 
 @bp.post("/admin/keys/grant")
 @requires_role(ADMIN)
-def grant_keys() -> Any:
+def grant_keys() -> ResponseReturnValue:
     """Give invited key holders the organisation key, from this admin's unlocked session."""
     ticket = (staff_session() or {}).get("keys")
     try:
@@ -143,7 +144,7 @@ def revoke_token(token_id: int) -> Response:
 
 @bp.get("/admin/audit")
 @requires_role(ADMIN)
-def audit_log() -> Any:
+def audit_log() -> ResponseReturnValue:
     """The audit trail, newest first, filtered by tag prefix, actor or target; keyset pages."""
     form = AuditFilterForm(request.args)
     tag, target = form.tag.data or "", form.target_type.data or ""
@@ -170,7 +171,7 @@ def audit_log() -> Any:
 
 @bp.route("/account", methods=["GET", "POST"])
 @requires_role(ADMIN, MODERATOR, RESEARCHER)
-def account() -> Any:
+def account() -> ResponseReturnValue:
     """Each person's own settings: interface language and content-free notifications."""
     user: User = g.staff
     # A form without the language field keeps the language the person has.
@@ -187,7 +188,7 @@ def account() -> Any:
 
 
 @bp.route("/invitation/<token>", methods=["GET", "POST"])
-def invitation(token: str) -> Any:
+def invitation(token: str) -> ResponseReturnValue:
     """Open to anyone holding the link (the gate admits it): set a password, enrol a factor."""
     found = open_invitation(token[:100], _now())
     if found is None:

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import abort, current_app, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import update
 from werkzeug.wrappers import Response
@@ -152,7 +153,7 @@ def _log_in_again() -> Response:
 
 @bp.get("/queue")
 @requires_role(ADMIN, MODERATOR)
-def queue() -> Any:
+def queue() -> ResponseReturnValue:
     """New and open cases first (``state=open``), filtered, newest first, ``after`` paging."""
     _keep_keys_alive()
     # Only the known names go into the page links (url_for would obey "_scheme" or "_external").
@@ -249,7 +250,7 @@ def _done(incident: Incident, what: str) -> Response:
 
 @bp.get("/cases/<int:incident_id>")
 @requires_role(ADMIN, MODERATOR)
-def case(incident_id: int) -> Any:
+def case(incident_id: int) -> ResponseReturnValue:
     """The case with its clear codes; sealed parts only as counts until someone opens them."""
     incident = _incident(incident_id)
     _keep_keys_alive()
@@ -258,7 +259,7 @@ def case(incident_id: int) -> Any:
 
 @bp.post("/cases/<int:incident_id>/open")
 @requires_role(ADMIN, MODERATOR)
-def case_open(incident_id: int) -> Any:
+def case_open(incident_id: int) -> ResponseReturnValue:
     """Unseal the case with this login's keys; each opening is audited."""
     incident = _incident(incident_id)
     keys = _unlocked_keys()
@@ -275,7 +276,7 @@ def case_open(incident_id: int) -> Any:
 
 @bp.get("/cases/<int:incident_id>/attachments/<int:position>")
 @requires_role(ADMIN, MODERATOR)
-def case_attachment(incident_id: int, position: int) -> Any:
+def case_attachment(incident_id: int, position: int) -> ResponseReturnValue:
     """One image, unsealed and audited, served so that no browser runs or renders it as a page.
 
     The type comes from the image's own sealed metadata (set when it was re-encoded) and must be
@@ -309,7 +310,7 @@ def case_attachment(incident_id: int, position: int) -> Any:
 
 @bp.post("/cases/<int:incident_id>/state")
 @requires_role(ADMIN, MODERATOR)
-def case_state(incident_id: int) -> Any:
+def case_state(incident_id: int) -> ResponseReturnValue:
     incident = _incident(incident_id)
     form = StateForm()
     if not form.validate_on_submit():
@@ -329,7 +330,7 @@ def case_state(incident_id: int) -> Any:
 
 @bp.post("/cases/<int:incident_id>/assign")
 @requires_role(ADMIN, MODERATOR)
-def case_assign(incident_id: int) -> Any:
+def case_assign(incident_id: int) -> ResponseReturnValue:
     incident = _incident(incident_id)
     form = AssignForm()
     if not form.validate_on_submit():
@@ -343,7 +344,7 @@ def case_assign(incident_id: int) -> Any:
 
 @bp.post("/cases/<int:incident_id>/code")
 @requires_role(ADMIN, MODERATOR)
-def case_code(incident_id: int) -> Any:
+def case_code(incident_id: int) -> ResponseReturnValue:
     incident = _incident(incident_id)
     form = coding_form_class(current_codebook(), g.lang)()
     answers = form.answers()
@@ -358,7 +359,7 @@ def case_code(incident_id: int) -> Any:
 
 @bp.post("/cases/<int:incident_id>/notes")
 @requires_role(ADMIN, MODERATOR)
-def case_notes(incident_id: int) -> Any:
+def case_notes(incident_id: int) -> ResponseReturnValue:
     incident = _incident(incident_id)
     keys = _unlocked_keys()
     if keys is None:
@@ -380,7 +381,7 @@ def case_notes(incident_id: int) -> Any:
 
 @bp.post("/cases/<int:incident_id>/duplicate")
 @requires_role(ADMIN, MODERATOR)
-def case_duplicate(incident_id: int) -> Any:
+def case_duplicate(incident_id: int) -> ResponseReturnValue:
     """Link to the original by its case number; an empty number removes the link."""
     incident = _incident(incident_id)
     form = DuplicateForm()
@@ -395,7 +396,7 @@ def case_duplicate(incident_id: int) -> Any:
 
 @bp.post("/cases/<int:incident_id>/message")
 @requires_role(ADMIN, MODERATOR)
-def case_message(incident_id: int) -> Any:
+def case_message(incident_id: int) -> ResponseReturnValue:
     incident = _incident(incident_id)
     keys = _unlocked_keys()
     if keys is None:
@@ -420,7 +421,7 @@ def case_message(incident_id: int) -> Any:
 
 @bp.post("/cases/<int:incident_id>/deletion")
 @requires_role(ADMIN, MODERATOR)
-def case_deletion(incident_id: int) -> Any:
+def case_deletion(incident_id: int) -> ResponseReturnValue:
     incident = _incident(incident_id)
     form = DeletionForm()
     if not form.validate_on_submit():
