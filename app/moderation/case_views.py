@@ -207,7 +207,9 @@ def _render_case(
     status: int = 200,
     coding: Mapping[str, list[str]] | None = None,
     texts: Mapping[str, str] | None = None,
+    failed: str | None = None,
 ) -> tuple[str, int]:
+    """``failed`` is the id of the control whose form was refused; it points at the message."""
     codebook = current_codebook()
     reporter = cases.reporter_codes(incident, codebook)
     moderator = cases.moderator_codes(incident)
@@ -236,6 +238,7 @@ def _render_case(
         error=error,
         notice=DONE.get(request.args.get("done", "")),
         texts=texts or {},
+        failed=failed,
     )
     return html, status
 
@@ -334,11 +337,11 @@ def case_assign(incident_id: int) -> ResponseReturnValue:
     incident = _incident(incident_id)
     form = AssignForm()
     if not form.validate_on_submit():
-        return _render_case(incident, error=first_error(form), status=422)
+        return _render_case(incident, error=first_error(form), status=422, failed="assignee")
     try:
         cases.assign_case(incident, form.assignee_row, by=g.staff)
     except cases.AssigneeNotAllowed as refused:
-        return _refused(incident, refused)
+        return _refused(incident, refused, failed="assignee")
     return _done(incident, "assign")
 
 
@@ -353,7 +356,7 @@ def case_code(incident_id: int) -> ResponseReturnValue:
     try:
         cases.code_case(incident, answers, by=g.staff, today=_today())
     except cases.InvalidCoding as refused:
-        return _refused(incident, refused, coding=answers)
+        return _refused(incident, refused, coding=answers, failed=f"code-{refused.question}")
     return _done(incident, "code")
 
 
@@ -367,11 +370,15 @@ def case_notes(incident_id: int) -> ResponseReturnValue:
     form = NoteForm()
     text = form.text.data or ""
     if not form.validate_on_submit():
-        return _render_case(incident, error=first_error(form), status=422, texts={"note": text})
+        return _render_case(
+            incident, error=first_error(form), status=422, texts={"note": text}, failed="note"
+        )
     try:
         cases.add_note(incident, text, by=g.staff, keys=keys, today=_today())
     except cases.TextRefused as refused:
-        return _render_case(incident, error=refused.message, status=422, texts={"note": text})
+        return _render_case(
+            incident, error=refused.message, status=422, texts={"note": text}, failed="note"
+        )
     except cases.CaseRefused as refused:
         return _refused(incident, refused, texts={"note": text})
     except SealError:
@@ -385,12 +392,15 @@ def case_duplicate(incident_id: int) -> ResponseReturnValue:
     """Link to the original by its case number; an empty number removes the link."""
     incident = _incident(incident_id)
     form = DuplicateForm()
+    typed = {"original": (form.original.raw_data or [""])[0]}
     if not form.validate_on_submit():
-        return _render_case(incident, error=first_error(form), status=422)
+        return _render_case(
+            incident, error=first_error(form), status=422, texts=typed, failed="original"
+        )
     try:
         cases.link_duplicate(incident, form.original_case, by=g.staff)
     except cases.DuplicateRefused as refused:
-        return _refused(incident, refused)
+        return _refused(incident, refused, texts=typed, failed="original")
     return _done(incident, "duplicate")
 
 
@@ -404,14 +414,18 @@ def case_message(incident_id: int) -> ResponseReturnValue:
     form = MessageForm()
     text = form.text.data or ""
     if not form.validate_on_submit():
-        return _render_case(incident, error=first_error(form), status=422, texts={"message": text})
+        return _render_case(
+            incident, error=first_error(form), status=422, texts={"message": text}, failed="message"
+        )
     report = cases.report_of(incident)
     try:
         if report is None:
             raise cases.PersonalDataGone("the case has no report")
         cases.send_to_reporter(report, text, by=g.staff, keys=keys, today=_today())
     except cases.TextRefused as refused:
-        return _render_case(incident, error=refused.message, status=422, texts={"message": text})
+        return _render_case(
+            incident, error=refused.message, status=422, texts={"message": text}, failed="message"
+        )
     except cases.CaseRefused as refused:
         return _refused(incident, refused, texts={"message": text})
     except SealError:
@@ -425,7 +439,7 @@ def case_deletion(incident_id: int) -> ResponseReturnValue:
     incident = _incident(incident_id)
     form = DeletionForm()
     if not form.validate_on_submit():
-        return _render_case(incident, error=first_error(form), status=422)
+        return _render_case(incident, error=first_error(form), status=422, failed="confirm")
     try:
         cases.honour_deletion_request(incident, by=g.staff, today=_today())
     except cases.PersonalDataGone as refused:
