@@ -100,7 +100,9 @@ def _new_form() -> ReportFormBase:
     return report_form_class(current_codebook(), g.lang)()
 
 
-def _render_form(form: ReportFormBase, notice: str | None = None, status: int = 200) -> Any:
+def _render_form(
+    form: ReportFormBase, notice: str | None = None, status: int = 200
+) -> tuple[str, int]:
     if (
         not form.form_token.data
         or read_form_token(current_app.config["SECRET_KEY"], form.form_token.data) is None
@@ -149,7 +151,9 @@ def _expired_form_notice(form: ReportFormBase) -> str:
     return _with_images_again(notice, form)
 
 
-def _render_receipt(signed_token: str | None, error: str | None = None, status: int = 200) -> Any:
+def _render_receipt(
+    signed_token: str | None, error: str | None = None, status: int = 200
+) -> tuple[str, int]:
     """The receipt for the report made from this form (the same code on every repeat)."""
     token = read_form_token(current_app.config["SECRET_KEY"], signed_token)
     if token is None:
@@ -198,7 +202,7 @@ def clean_images(uploads: list[FileStorage], max_files: int) -> tuple[list[Evide
 @bp.route("/<lang:lang>/report", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["REPORT_RATE_LIMIT"], methods=["POST"])
 @accepts_uploads
-def report() -> Any:
+def report() -> ResponseReturnValue:
     """The report form; a valid POST stores the report and shows the receipt."""
     if request.method != "POST":  # GET, and HEAD like it
         return _render_form(_new_form())
@@ -247,7 +251,7 @@ def report() -> Any:
 
 
 @bp.post("/<lang:lang>/report/receipt")
-def receipt_kept() -> Any:
+def receipt_kept() -> ResponseReturnValue:
     """The person confirms they kept the code before the receipt page lets them go."""
     signed = request.form.get("form_token", "")
     token = read_form_token(current_app.config["SECRET_KEY"], signed)
@@ -266,7 +270,7 @@ def thanks() -> str:
 
 
 @bp.errorhandler(CSRFError)
-def keep_what_was_typed_on_csrf_failure(error: CSRFError) -> Any:
+def keep_what_was_typed_on_csrf_failure(error: CSRFError) -> ResponseReturnValue:
     """An expired or missing security token must not cost a person what they typed.
 
     One short log line, without the path: the token's problem, nothing that dates a report.
@@ -300,7 +304,7 @@ def keep_what_was_typed_on_csrf_failure(error: CSRFError) -> Any:
 
 
 @bp.errorhandler(TooManyRequests)
-def keep_the_form_when_limited(error: TooManyRequests) -> Any:
+def keep_the_form_when_limited(error: TooManyRequests) -> ResponseReturnValue:
     if request.endpoint == "intake.report" and _is_form_body():
         form = _new_form()
         notice = _("Von Ihrem Anschluss kamen gerade sehr viele Meldungen. Ihre Angaben sind noch "
@@ -314,7 +318,7 @@ def keep_the_form_when_limited(error: TooManyRequests) -> Any:
 
 
 @bp.errorhandler(RequestEntityTooLarge)
-def name_the_size_limit(error: RequestEntityTooLarge) -> Any:
+def name_the_size_limit(error: RequestEntityTooLarge) -> ResponseReturnValue:
     """Only bodies beyond UPLOAD_BODY_LIMIT (or hostile ones) get here: nothing could be read."""
     if request.endpoint not in {"intake.report", "intake.status_evidence"}:
         return render_error(error)

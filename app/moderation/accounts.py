@@ -11,6 +11,7 @@ import hmac
 from dataclasses import dataclass
 from pathlib import Path
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
 
 from app.audit import AuditTag, record_event
@@ -30,10 +31,21 @@ RECOVERY_CHARACTERS = 16  # 80 bits each
 MIN_PASSWORD, MAX_PASSWORD = 12, 128
 ISSUER = "Meldeportal"
 COMMON_PASSWORDS_FILE = Path(__file__).parent / "common_passwords.txt"
+UNKNOWN_ROLE = _l("Diese Rolle gibt es nicht.")
+TAKEN_EMAIL = _l("Es gibt schon ein Konto mit dieser E-Mail-Adresse.")
 
 
 class AccountError(ValueError):
-    """An account operation is refused; the message is safe to show to staff."""
+    """An account operation is refused. ``str()`` is English, for the command line;
+    ``message`` says the same in the request's language, for the staff pages."""
+
+    def __init__(self, english: str, *, message: object) -> None:
+        super().__init__(english)
+        self.text = message  # a lazy text, read in the request that shows it
+
+    @property
+    def message(self) -> str:
+        return str(self.text)
 
 
 class WeakPassword(AccountError):
@@ -67,12 +79,21 @@ def _common_passwords() -> frozenset[str]:
 def check_password_strength(password: str, email: str = "") -> None:
     """Raises: WeakPassword with a message that says what to change."""
     if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
-        raise WeakPassword(f"The password needs {MIN_PASSWORD} to {MAX_PASSWORD} characters.")
+        raise WeakPassword(
+            f"The password needs {MIN_PASSWORD} to {MAX_PASSWORD} characters.",
+            message=_l("Das Passwort braucht %(min)s bis %(max)s Zeichen.",
+                       min=MIN_PASSWORD, max=MAX_PASSWORD),
+        )  # fmt: skip
     lowered = password.lower()
     name = email.split("@")[0].lower()
     # A name of a few letters is in many good passwords by chance; only longer ones count.
     if lowered in _common_passwords() or (len(name) >= 4 and name in lowered):
-        raise WeakPassword("This password is too common or contains the e-mail name.")
+        raise WeakPassword(
+            "This password is too common or contains the e-mail name.",
+            message=_l(
+                "Dieses Passwort ist zu verbreitet oder enthält den Namen der E-Mail-Adresse."
+            ),
+        )
 
 
 def _new_recovery_codes(user: User) -> list[str]:
@@ -116,12 +137,17 @@ def create_user(
     """
     email = email.strip().lower()
     if role not in ROLES:
-        raise AccountError(f"Unknown role {role!r}; use one of {', '.join(ROLES)}.")
+        raise AccountError(
+            f"Unknown role {role!r}; use one of {', '.join(ROLES)}.", message=UNKNOWN_ROLE
+        )
     if db.session.scalar(select(User.id).where(User.email == email)) is not None:
-        raise AccountError("An account with this e-mail address exists.")
+        raise AccountError("An account with this e-mail address exists.", message=TAKEN_EMAIL)
     check_password_strength(password, email)
     if role in (ADMIN, MODERATOR) and unlocked is None and not pending_slot:
-        raise AccountError("Admins and moderators need a key slot: unlock the keys first.")
+        raise AccountError(
+            "Admins and moderators need a key slot: unlock the keys first.",
+            message=_l("Admin- und Moderationskonten brauchen Schlüssel: bitte zuerst entsperren."),
+        )
     user = User(email=email, role=role, language=language, created_on=today, invited_by=actor_id)
     uri = _set_credentials(user, password, params)
     db.session.add(user)
@@ -224,7 +250,10 @@ def remove_user(user: User, *, actor_id: int) -> None:
             select(func.count(User.id)).where(User.role == ADMIN, User.active.is_(True))
         )
         if (admins or 0) <= 1:
-            raise LastAdmin("The last admin cannot be removed.")
+            raise LastAdmin(
+                "The last admin cannot be removed.",
+                message=_l("Das letzte Admin-Konto kann nicht entfernt werden."),
+            )
     record_event(AuditTag.ACCOUNT_REMOVE, "account removed", actor_id=actor_id,
                  target_type="user", target_id=user.id)  # fmt: skip
     db.session.delete(user)

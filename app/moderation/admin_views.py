@@ -6,13 +6,13 @@ import datetime as dt
 from typing import Any
 
 from flask import abort, current_app, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from app.api import tokens as api_tokens
 from app.auth.gate import requires_role, staff_session
-from app.config import DEFAULT_LANGUAGE
 from app.crypto.errors import SealError, SessionLocked
 from app.crypto.kdf import KdfParams
 from app.crypto.keyring import grant_pending_slots, pending_slots
@@ -23,7 +23,13 @@ from app.models import ApiToken, AuditEvent, User
 from app.models.user import ADMIN, MODERATOR, RESEARCHER, ROLES
 from app.moderation import bp
 from app.moderation.accounts import AccountError, remove_user
-from app.moderation.forms import form_id
+from app.moderation.forms import (
+    AccountForm,
+    AuditFilterForm,
+    InvitationForm,
+    PasswordChoiceForm,
+    first_error,
+)
 from app.moderation.invitations import (
     accept_invitation,
     invite,
@@ -43,7 +49,7 @@ def _today() -> dt.date:
     return _now().date()
 
 
-def _accounts_page(**context: Any) -> Any:
+def _accounts_page(**context: Any) -> str:
     users = db.session.scalars(select(User).order_by(User.email)).all()
     pending = {slot.account_id for slot in pending_slots()}
     return render_template(
@@ -55,25 +61,27 @@ def _accounts_page(**context: Any) -> Any:
 
 @bp.get("/admin/accounts")
 @requires_role(ADMIN)
-def accounts() -> Any:
+def accounts() -> ResponseReturnValue:
     return _accounts_page()
 
 
 @bp.post("/admin/invitations")
 @requires_role(ADMIN)
-def create_invitation() -> Any:
+def create_invitation() -> ResponseReturnValue:
+    form = InvitationForm()
+    if not form.validate_on_submit():
+        return _accounts_page(error=first_error(form), invitation_form=form), 422
     try:
-        token = invite(request.form.get("email", "")[:254], request.form.get("role", ""),
-                       by=g.staff, now=_now())  # fmt: skip
+        token = invite(form.email.data or "", form.role.data or "", by=g.staff, now=_now())
     except AccountError as error:
-        return _accounts_page(error=str(error)), 422
+        return _accounts_page(error=error.message, invitation_form=form), 422
     link = url_for("moderation.invitation", token=token, _external=True)
     return _accounts_page(invitation_link=link)
 
 
 @bp.post("/admin/accounts/<int:user_id>/reset")
 @requires_role(ADMIN)
-def reset(user_id: int) -> Any:
+def reset(user_id: int) -> ResponseReturnValue:
     """A one-time link for a person who lost their password or second factor."""
     user = db.session.get(User, user_id) or abort(404)
     token = invite_to_reset(user, by=g.staff, now=_now())
@@ -83,18 +91,18 @@ def reset(user_id: int) -> Any:
 
 @bp.post("/admin/accounts/<int:user_id>/remove")
 @requires_role(ADMIN)
-def remove(user_id: int) -> Any:
+def remove(user_id: int) -> ResponseReturnValue:
     user = db.session.get(User, user_id) or abort(404)
     try:
         remove_user(user, actor_id=g.staff.id)
     except AccountError as error:
-        return _accounts_page(error=str(error)), 422
+        return _accounts_page(error=error.message), 422
     return redirect(url_for("moderation.accounts"), 303)
 
 
 @bp.post("/admin/keys/grant")
 @requires_role(ADMIN)
-def grant_keys() -> Any:
+def grant_keys() -> ResponseReturnValue:
     """Give invited key holders the organisation key, from this admin's unlocked session."""
     ticket = (staff_session() or {}).get("keys")
     try:
@@ -136,24 +144,19 @@ def revoke_token(token_id: int) -> Response:
 
 @bp.get("/admin/audit")
 @requires_role(ADMIN)
-def audit_log() -> Any:
+def audit_log() -> ResponseReturnValue:
     """The audit trail, newest first, filtered by tag prefix, actor or target; keyset pages."""
+    form = AuditFilterForm(request.args)
+    tag, target = form.tag.data or "", form.target_type.data or ""
+    filters = {"tag": tag, "actor": form.actor.data or "", "target_type": target}
+    if not form.validate():  # ids beyond the id range too: they would overflow SQLite's integers
+        return render_template("moderation/admin_audit.html", events=[], filters=filters,
+                               next_after=None, error=first_error(form),
+                               invalid=next(iter(form.errors))), 400  # fmt: skip
+    actor, after = form.actor_id, form.after_id
     query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(AUDIT_PAGE)
-    tag = request.args.get("tag", "")[:64]
     if tag:
         query = query.where(AuditEvent.tag.startswith(tag, autoescape=True))
-    typed_actor = request.args.get("actor", "").strip()[:32]
-    target = request.args.get("target_type", "")[:32]
-    filters = {"tag": tag, "actor": typed_actor, "target_type": target}
-    # Numbers beyond the id range would overflow SQLite's integers: they name nobody anyway.
-    actor, after = form_id(typed_actor), form_id(request.args.get("after", ""))
-    wrong = ("actor", _("Konto-Nummer")) if typed_actor and actor is None else None
-    if request.args.get("after") and after is None:
-        wrong = ("after", "after")
-    if wrong:
-        error = _("Der Filter „%(name)s“ ist ungültig: bitte eine Nummer ab 1.", name=wrong[1])
-        return render_template("moderation/admin_audit.html", events=[], filters=filters,
-                               next_after=None, error=error, invalid=wrong[0]), 400  # fmt: skip
     if actor is not None:
         query = query.where(AuditEvent.actor_id == actor)
     if target:
@@ -168,15 +171,16 @@ def audit_log() -> Any:
 
 @bp.route("/account", methods=["GET", "POST"])
 @requires_role(ADMIN, MODERATOR, RESEARCHER)
-def account() -> Any:
+def account() -> ResponseReturnValue:
     """Each person's own settings: interface language and content-free notifications."""
     user: User = g.staff
+    # A form without the language field keeps the language the person has.
+    form = AccountForm(languages=language_codes(), data={"language": user.language})
     if request.method == "POST":
-        language = request.form.get("language", DEFAULT_LANGUAGE)
-        if language not in language_codes():
-            abort(400)
-        user.language = language
-        user.notify_new_reports = request.form.get("notify") == "y" and user.role != RESEARCHER
+        if not form.validate_on_submit():
+            abort(400)  # only a tampered form offers another language
+        user.language = form.language.data or user.language
+        user.notify_new_reports = form.notify.data and user.role != RESEARCHER
         return redirect(url_for("moderation.account", saved=1), 303)
     return render_template(
         "moderation/account.html", saved=request.args.get("saved"), languages=languages()
@@ -184,21 +188,22 @@ def account() -> Any:
 
 
 @bp.route("/invitation/<token>", methods=["GET", "POST"])
-def invitation(token: str) -> Any:
+def invitation(token: str) -> ResponseReturnValue:
     """Open to anyone holding the link (the gate admits it): set a password, enrol a factor."""
     found = open_invitation(token[:100], _now())
     if found is None:
         return render_template("moderation/invitation.html", invalid=True), 404
     if request.method != "POST":  # GET, and HEAD like it
         return render_template("moderation/invitation.html", invitation=found)
-    password = request.form.get("password", "")
-    if password != request.form.get("password_again", ""):
-        error = _("Die beiden Passwörter sind verschieden.")
-        return render_template("moderation/invitation.html", invitation=found, error=error), 422
+    form = PasswordChoiceForm()
+    if not form.validate_on_submit():
+        return render_template("moderation/invitation.html", invitation=found,
+                               error=first_error(form)), 422  # fmt: skip
+    password = form.password.data or ""
     try:
         enrolment = accept_invitation(found, password, now=_now(),
                                       params=KdfParams.from_config(current_app.config))  # fmt: skip
     except AccountError as error:
         return render_template("moderation/invitation.html", invitation=found,
-                               error=str(error)), 422  # fmt: skip
+                               error=error.message), 422  # fmt: skip
     return render_template("moderation/invitation.html", enrolment=enrolment)

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import abort, current_app, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import update
 from werkzeug.wrappers import Response
@@ -22,9 +23,8 @@ from app.codebook import current_codebook
 from app.crypto.errors import SealError, SessionLocked
 from app.crypto.keyring import UnlockedKeys
 from app.crypto.sessions import SessionTicket, session_keys
-from app.dates import EARLIEST_DATE, LATEST_DATE, iso_date
 from app.extensions import db
-from app.models import Incident, SessionKey, User
+from app.models import Incident, SessionKey
 from app.models.incident import (
     CLOSED,
     IN_REVIEW,
@@ -36,7 +36,18 @@ from app.models.incident import (
 )
 from app.models.user import ADMIN, MODERATOR
 from app.moderation import bp, cases
-from app.moderation.forms import MAX_ID, form_id, typed_record
+from app.moderation.forms import (
+    MAX_ID,
+    AssignForm,
+    DeletionForm,
+    DuplicateForm,
+    MessageForm,
+    NoteForm,
+    QueueFilterForm,
+    StateForm,
+    coding_form_class,
+    first_error,
+)
 
 PAGE_SIZE = 50
 COUNT_CAP = 10_000  # the queue's counts per state stop here ("10,000+")
@@ -67,40 +78,6 @@ DONE = {
         "Die Nachricht ist verschlüsselt gespeichert. Die meldende Person liest sie mit ihrem Code."
     ),
     "deletion": _l("Die persönlichen Daten werden beim nächsten Löschlauf vernichtet."),
-}
-ERRORS = {
-    "transition": _l("Dieser Schritt ist im jetzigen Stand des Falls nicht möglich."),
-    "not_coded": _l("Bitte kodieren Sie den Fall, bevor Sie ihn als bestätigt markieren."),
-    "coding": _l("Die Kodierung ist unvollständig oder enthält unbekannte Codes: „%(question)s“."),
-    "assignee": _l(
-        "Fälle können nur aktiven Konten mit Admin- oder Moderationsrechten zugewiesen werden."
-    ),  # fmt: skip
-    "duplicate": _l(
-        "Ein Fall kann kein Duplikat seiner selbst sein, und Duplikate dürfen keinen Kreis bilden."
-    ),  # fmt: skip
-    "original": _l("Einen Fall mit dieser Nummer gibt es nicht."),
-    "purged": _l("Die persönlichen Daten dieses Falls sind gelöscht."),
-    "sealed": _l(
-        "Die versiegelten Daten lassen sich mit den Schlüsseln Ihrer Anmeldung nicht öffnen."
-    ),  # fmt: skip
-    "confirm": _l("Bitte bestätigen Sie, dass die persönlichen Daten gelöscht werden sollen."),
-}
-# A decision that the case's present state forbids is a conflict; anything else is bad input.
-CONFLICTS = frozenset({"transition", "not_coded", "duplicate", "purged", "sealed"})
-FILTER_ERROR = _l("Der Filter „%(name)s“ ist ungültig. Bitte wählen Sie die Werte aus der Liste.")
-DATE_FILTER_ERROR = _l(
-    "Der Filter „%(name)s“ ist ungültig: bitte ein Datum von %(first)s bis %(last)s in der Form "
-    "JJJJ-MM-TT."
-)
-# The queue form's labels, so that a message names the filter as the page shows it.
-FILTER_LABELS = {
-    "state": _l("Stand"),
-    "type": _l("Schwerste Vorfallsart"),
-    "land": _l("Bundesland"),
-    "from": _l("Eingegangen ab"),
-    "to": _l("Eingegangen bis"),
-    "assigned": _l("Zugewiesen an"),
-    "messages": _l("Nur Fälle mit Nachrichten"),
 }
 # An image is never rendered as a page: no script, no style, no plugin, sandboxed.
 IMAGE_CSP = "default-src 'none'; img-src 'self'; style-src 'none'; sandbox"
@@ -174,89 +151,9 @@ def _log_in_again() -> Response:
 # --- The queue -------------------------------------------------------------------------------
 
 
-class BadFilter(ValueError):
-    """A queue parameter that is not one of the offered values; ``args[0]`` names it."""
-
-    @property
-    def message(self) -> str:
-        name = str(self.args[0])
-        label = str(FILTER_LABELS.get(name, name))
-        if name in ("from", "to"):
-            return str(DATE_FILTER_ERROR) % {
-                "name": label, "first": EARLIEST_DATE.isoformat(), "last": LATEST_DATE.isoformat()
-            }  # fmt: skip
-        return str(FILTER_ERROR) % {"name": label}
-
-
-def _code(args: Mapping[str, str], name: str, allowed: tuple[str, ...]) -> str | None:
-    value = args.get(name) or None
-    if value is not None and value not in allowed:
-        raise BadFilter(name)
-    return value
-
-
-def _date(args: Mapping[str, str], name: str) -> dt.date | None:
-    value = args.get(name) or None
-    if value is None:
-        return None
-    day = iso_date(value)
-    if day is None:
-        raise BadFilter(name)
-    return day
-
-
-def _positive(value: str | None, name: str) -> int | None:
-    if not value:
-        return None
-    number = form_id(value)
-    if number is None:
-        raise BadFilter(name)
-    return number
-
-
-def parse_filters(args: Mapping[str, str], me: User) -> tuple[cases.QueueFilters, int | None]:
-    """The queue's filters and ``after`` from the query string, each checked against the
-    codebook or the list of case workers.
-
-    Raises:
-        BadFilter: naming the first parameter that is not one of the offered values.
-    """
-    codebook = current_codebook()
-    state = args.get("state") or "open"
-    if state == "open":
-        states: tuple[str, ...] = cases.OPEN_STATES
-    elif state == "all":
-        states = ()
-    elif state in STATES:
-        states = (state,)
-    else:
-        raise BadFilter("state")
-    assigned = args.get("assigned") or None
-    assigned_to = None
-    if assigned == "me":
-        assigned_to = me.id
-    elif assigned not in (None, "none"):
-        assigned_to = _positive(assigned, "assigned")
-        if assigned_to not in {worker.id for worker in cases.case_workers()}:
-            raise BadFilter("assigned")
-    if args.get("messages") not in (None, "", "1"):
-        raise BadFilter("messages")
-    filters = cases.QueueFilters(
-        states=states,
-        land=_code(args, "land", codebook.question("land").codes),
-        incident_type=_code(args, "type", codebook.question("incident_types").codes),
-        received_from=_date(args, "from"),
-        received_to=_date(args, "to"),
-        assigned_to=assigned_to,
-        unassigned=assigned == "none",
-        with_messages=args.get("messages") == "1",
-    )
-    return filters, _positive(args.get("after"), "after")
-
-
 @bp.get("/queue")
 @requires_role(ADMIN, MODERATOR)
-def queue() -> Any:
+def queue() -> ResponseReturnValue:
     """New and open cases first (``state=open``), filtered, newest first, ``after`` paging."""
     _keep_keys_alive()
     # Only the known names go into the page links (url_for would obey "_scheme" or "_external").
@@ -273,10 +170,14 @@ def queue() -> Any:
         "states": STATE_LABELS,
         "page": None,
     }
-    try:
-        filters, after = parse_filters(request.args, g.staff)
-    except BadFilter as bad:
-        return render_template("moderation/queue.html", error=bad.message, **context), 400
+    form = QueueFilterForm(
+        request.args, codebook=context["codebook"], states=STATE_LABELS,
+        workers=context["workers"],
+    )  # fmt: skip
+    context["form"] = form
+    if not form.validate():
+        return render_template("moderation/queue.html", error=first_error(form), **context), 400
+    filters, after = form.filters(g.staff)
     page = cases.queue_page(filters, after, PAGE_SIZE)
     next_url = None
     if page.next_after is not None:
@@ -306,7 +207,9 @@ def _render_case(
     status: int = 200,
     coding: Mapping[str, list[str]] | None = None,
     texts: Mapping[str, str] | None = None,
+    failed: str | None = None,
 ) -> tuple[str, int]:
+    """``failed`` is the id of the control whose form was refused; it points at the message."""
     codebook = current_codebook()
     reporter = cases.reporter_codes(incident, codebook)
     moderator = cases.moderator_codes(incident)
@@ -335,17 +238,13 @@ def _render_case(
         error=error,
         notice=DONE.get(request.args.get("done", "")),
         texts=texts or {},
+        failed=failed,
     )
     return html, status
 
 
-def _refused(incident: Incident, reason: str, **kwargs: Any) -> tuple[str, int]:
-    message = str(ERRORS[reason])
-    if reason == "coding":
-        question = kwargs.pop("question")
-        message = message % {"question": current_codebook().question(question).label(g.lang)}
-    status = 409 if reason in CONFLICTS else 422
-    return _render_case(incident, error=message, status=status, **kwargs)
+def _refused(incident: Incident, refused: cases.CaseRefused, **kwargs: Any) -> tuple[str, int]:
+    return _render_case(incident, error=refused.message, status=refused.status, **kwargs)
 
 
 def _done(incident: Incident, what: str) -> Response:
@@ -354,7 +253,7 @@ def _done(incident: Incident, what: str) -> Response:
 
 @bp.get("/cases/<int:incident_id>")
 @requires_role(ADMIN, MODERATOR)
-def case(incident_id: int) -> Any:
+def case(incident_id: int) -> ResponseReturnValue:
     """The case with its clear codes; sealed parts only as counts until someone opens them."""
     incident = _incident(incident_id)
     _keep_keys_alive()
@@ -363,7 +262,7 @@ def case(incident_id: int) -> Any:
 
 @bp.post("/cases/<int:incident_id>/open")
 @requires_role(ADMIN, MODERATOR)
-def case_open(incident_id: int) -> Any:
+def case_open(incident_id: int) -> ResponseReturnValue:
     """Unseal the case with this login's keys; each opening is audited."""
     incident = _incident(incident_id)
     keys = _unlocked_keys()
@@ -371,16 +270,16 @@ def case_open(incident_id: int) -> Any:
         return _log_in_again()
     try:
         opened = cases.open_case(incident, by=g.staff, keys=keys)
-    except cases.PersonalDataGone:
-        return _refused(incident, "purged")
+    except cases.PersonalDataGone as refused:
+        return _refused(incident, refused)
     except SealError:
-        return _refused(incident, "sealed")
+        return _refused(incident, cases.SealedDataUnreadable())
     return _render_case(incident, opened=opened)
 
 
 @bp.get("/cases/<int:incident_id>/attachments/<int:position>")
 @requires_role(ADMIN, MODERATOR)
-def case_attachment(incident_id: int, position: int) -> Any:
+def case_attachment(incident_id: int, position: int) -> ResponseReturnValue:
     """One image, unsealed and audited, served so that no browser runs or renders it as a page.
 
     The type comes from the image's own sealed metadata (set when it was re-encoded) and must be
@@ -414,114 +313,135 @@ def case_attachment(incident_id: int, position: int) -> Any:
 
 @bp.post("/cases/<int:incident_id>/state")
 @requires_role(ADMIN, MODERATOR)
-def case_state(incident_id: int) -> Any:
+def case_state(incident_id: int) -> ResponseReturnValue:
     incident = _incident(incident_id)
+    form = StateForm()
+    if not form.validate_on_submit():
+        return _render_case(incident, error=first_error(form), status=422)
     try:
         cases.move_case(
             incident,
-            request.form.get("to", ""),
+            form.to.data or "",
             by=g.staff,
             today=_today(),
             retention_days=current_app.config["RETENTION_DAYS"],
         )
     except cases.CaseRefused as refused:
-        return _refused(incident, refused.reason)
+        return _refused(incident, refused)
     return _done(incident, "state")
 
 
 @bp.post("/cases/<int:incident_id>/assign")
 @requires_role(ADMIN, MODERATOR)
-def case_assign(incident_id: int) -> Any:
+def case_assign(incident_id: int) -> ResponseReturnValue:
     incident = _incident(incident_id)
-    found, assignee = typed_record(User, request.form.get("assignee", ""))
-    if not found:
-        return _refused(incident, "assignee")
+    form = AssignForm()
+    if not form.validate_on_submit():
+        return _render_case(incident, error=first_error(form), status=422, failed="assignee")
     try:
-        cases.assign_case(incident, assignee, by=g.staff)
-    except cases.AssigneeNotAllowed:
-        return _refused(incident, "assignee")
+        cases.assign_case(incident, form.assignee_row, by=g.staff)
+    except cases.AssigneeNotAllowed as refused:
+        return _refused(incident, refused, failed="assignee")
     return _done(incident, "assign")
 
 
 @bp.post("/cases/<int:incident_id>/code")
 @requires_role(ADMIN, MODERATOR)
-def case_code(incident_id: int) -> Any:
+def case_code(incident_id: int) -> ResponseReturnValue:
     incident = _incident(incident_id)
-    answers = {
-        question: [code for code in request.form.getlist(question) if code]
-        for question in cases.CODED_QUESTIONS
-    }
+    form = coding_form_class(current_codebook(), g.lang)()
+    answers = form.answers()
+    if not form.validate_on_submit():
+        return _render_case(incident, error=first_error(form), status=422, coding=answers)
     try:
         cases.code_case(incident, answers, by=g.staff, today=_today())
     except cases.InvalidCoding as refused:
-        return _refused(incident, "coding", question=refused.question, coding=answers)
+        return _refused(incident, refused, coding=answers, failed=f"code-{refused.question}")
     return _done(incident, "code")
 
 
 @bp.post("/cases/<int:incident_id>/notes")
 @requires_role(ADMIN, MODERATOR)
-def case_notes(incident_id: int) -> Any:
+def case_notes(incident_id: int) -> ResponseReturnValue:
     incident = _incident(incident_id)
     keys = _unlocked_keys()
     if keys is None:
         return _log_in_again()
-    text = request.form.get("text", "")
+    form = NoteForm()
+    text = form.text.data or ""
+    if not form.validate_on_submit():
+        return _render_case(
+            incident, error=first_error(form), status=422, texts={"note": text}, failed="note"
+        )
     try:
         cases.add_note(incident, text, by=g.staff, keys=keys, today=_today())
     except cases.TextRefused as refused:
-        return _render_case(incident, error=refused.message, status=422, texts={"note": text})
+        return _render_case(
+            incident, error=refused.message, status=422, texts={"note": text}, failed="note"
+        )
     except cases.CaseRefused as refused:
-        return _refused(incident, refused.reason, texts={"note": text})
+        return _refused(incident, refused, texts={"note": text})
     except SealError:
-        return _refused(incident, "sealed", texts={"note": text})
+        return _refused(incident, cases.SealedDataUnreadable(), texts={"note": text})
     return _done(incident, "note")
 
 
 @bp.post("/cases/<int:incident_id>/duplicate")
 @requires_role(ADMIN, MODERATOR)
-def case_duplicate(incident_id: int) -> Any:
+def case_duplicate(incident_id: int) -> ResponseReturnValue:
     """Link to the original by its case number; an empty number removes the link."""
     incident = _incident(incident_id)
-    found, original = typed_record(Incident, request.form.get("original", "").strip().lstrip("#"))
-    if not found:
-        return _refused(incident, "original")
+    form = DuplicateForm()
+    typed = {"original": (form.original.raw_data or [""])[0]}
+    if not form.validate_on_submit():
+        return _render_case(
+            incident, error=first_error(form), status=422, texts=typed, failed="original"
+        )
     try:
-        cases.link_duplicate(incident, original, by=g.staff)
-    except cases.DuplicateRefused:
-        return _refused(incident, "duplicate")
+        cases.link_duplicate(incident, form.original_case, by=g.staff)
+    except cases.DuplicateRefused as refused:
+        return _refused(incident, refused, texts=typed, failed="original")
     return _done(incident, "duplicate")
 
 
 @bp.post("/cases/<int:incident_id>/message")
 @requires_role(ADMIN, MODERATOR)
-def case_message(incident_id: int) -> Any:
+def case_message(incident_id: int) -> ResponseReturnValue:
     incident = _incident(incident_id)
     keys = _unlocked_keys()
     if keys is None:
         return _log_in_again()
-    text = request.form.get("text", "")
+    form = MessageForm()
+    text = form.text.data or ""
+    if not form.validate_on_submit():
+        return _render_case(
+            incident, error=first_error(form), status=422, texts={"message": text}, failed="message"
+        )
     report = cases.report_of(incident)
     try:
         if report is None:
             raise cases.PersonalDataGone("the case has no report")
         cases.send_to_reporter(report, text, by=g.staff, keys=keys, today=_today())
     except cases.TextRefused as refused:
-        return _render_case(incident, error=refused.message, status=422, texts={"message": text})
+        return _render_case(
+            incident, error=refused.message, status=422, texts={"message": text}, failed="message"
+        )
     except cases.CaseRefused as refused:
-        return _refused(incident, refused.reason, texts={"message": text})
+        return _refused(incident, refused, texts={"message": text})
     except SealError:
-        return _refused(incident, "sealed", texts={"message": text})
+        return _refused(incident, cases.SealedDataUnreadable(), texts={"message": text})
     return _done(incident, "message")
 
 
 @bp.post("/cases/<int:incident_id>/deletion")
 @requires_role(ADMIN, MODERATOR)
-def case_deletion(incident_id: int) -> Any:
+def case_deletion(incident_id: int) -> ResponseReturnValue:
     incident = _incident(incident_id)
-    if request.form.get("confirm") != "y":
-        return _refused(incident, "confirm")
+    form = DeletionForm()
+    if not form.validate_on_submit():
+        return _render_case(incident, error=first_error(form), status=422, failed="confirm")
     try:
         cases.honour_deletion_request(incident, by=g.staff, today=_today())
-    except cases.PersonalDataGone:
-        return _refused(incident, "purged")
+    except cases.PersonalDataGone as refused:
+        return _refused(incident, refused)
     return _done(incident, "deletion")

@@ -17,7 +17,14 @@ from app.crypto.kdf import KdfParams
 from app.extensions import db
 from app.models import Invitation, User
 from app.models.user import ROLES
-from app.moderation.accounts import AccountError, Enrolment, create_user, reset_credentials
+from app.moderation.accounts import (
+    TAKEN_EMAIL,
+    UNKNOWN_ROLE,
+    AccountError,
+    Enrolment,
+    create_user,
+    reset_credentials,
+)
 
 INVITATION_LIFETIME = dt.timedelta(days=3)
 
@@ -34,9 +41,9 @@ def invite(email: str, role: str, *, by: User, now: dt.datetime) -> str:
     """
     email = email.strip().lower()
     if role not in ROLES:
-        raise AccountError(f"Unknown role {role!r}.")
+        raise AccountError(f"Unknown role {role!r}.", message=UNKNOWN_ROLE)
     if db.session.scalar(select(User.id).where(User.email == email)) is not None:
-        raise AccountError("An account with this e-mail address exists.")
+        raise AccountError("An account with this e-mail address exists.", message=TAKEN_EMAIL)
     return _new_link(email, role, by=by, now=now)
 
 

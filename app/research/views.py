@@ -10,6 +10,7 @@ import datetime as dt
 from typing import Any
 
 from flask import Blueprint, current_app, g, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
@@ -65,7 +66,7 @@ def budget_message(spent: BudgetSpent) -> str:
 
 @bp.get("/")
 @requires_role(*STAFF)
-def tables() -> Any:
+def tables() -> ResponseReturnValue:
     args = query_arguments(request.args)
     codebook = current_codebook()
     context: dict[str, Any] = {
@@ -91,7 +92,7 @@ def tables() -> Any:
 
 @bp.get("/table.<any(csv, json):file_format>")
 @requires_role(*STAFF)
-def export(file_format: str) -> Any:
+def export(file_format: str) -> ResponseReturnValue:
     try:
         table = _table(query_arguments(request.args))
     except InvalidStatisticsQuery as error:

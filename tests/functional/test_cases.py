@@ -346,7 +346,12 @@ def test_refusals_keep_the_case_and_say_why(intake_app: Flask, desk: Desk) -> No
     assert "nicht möglich" in unknown_state.get_data(as_text=True)
     assert desk.post(f"{path}/duplicate", original=str(second)).status_code == 409
     assert desk.post(f"{path}/duplicate", original="#12345").status_code == 422
-    assert desk.post(f"{path}/duplicate", original="zwei").status_code == 422
+    typed = desk.post(f"{path}/duplicate", original="zwei")
+    assert typed.status_code == 422
+    # What was typed stays, and the field points at the message that says why.
+    assert 'value="zwei" aria-invalid="true" aria-describedby="original-hint case-error"' in (
+        typed.get_data(as_text=True)
+    )
     assert desk.post(f"{path}/duplicate", original=f"#{first}").status_code == 303
     cycle = desk.post(f"/moderation/cases/{first}/duplicate", original=str(second))
     assert cycle.status_code == 409

@@ -25,6 +25,7 @@ from app.moderation.cases.errors import (
     DuplicateRefused,
     InvalidCoding,
     PersonalDataGone,
+    SealedDataUnreadable,
     TransitionNotAllowed,
 )
 from app.moderation.cases.mailbox import (
@@ -78,6 +79,7 @@ __all__ = [
     "OpenedCase",
     "OpenedNote",
     "PersonalDataGone",
+    "SealedDataUnreadable",
     "QueueFilters",
     "QueuePage",
     "QueueRow",
