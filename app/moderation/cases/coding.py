@@ -93,7 +93,7 @@ def code_case(
     ``answers`` maps questions of ``CODED_QUESTIONS`` to codes of ``codebook`` (default: the
     current one), checked with the form's rules: known codes, one for a single choice, required
     questions answered, questions that do not apply dropped. Also records the day, the codebook
-    version and the most severe coded type. Writes ``case:coding:change`` with the codes.
+    version and the most severe coded type. Writes ``case:code`` with the codes.
 
     Raises:
         InvalidCoding: naming the first question whose codes are refused.

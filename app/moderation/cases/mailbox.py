@@ -31,7 +31,7 @@ def add_note(
     """Seal an internal note with the report's data key (field ``note:<number>``).
 
     Only people who can open the report can read it; the purge of the report's keys makes
-    it unreadable with everything else. Writes ``case:note:add`` with the note's number.
+    it unreadable with everything else. Writes ``case:add_note`` with the note's number.
 
     Raises:
         TextRefused: (``app.mailbox``) for a text with nothing visible in it or a too long one.
@@ -73,7 +73,7 @@ def send_to_reporter(
 ) -> Message:
     """Write to the reporter: sealed under the mailbox key, which their receipt code opens too.
 
-    Writes ``case:message:send`` with the message's number.
+    Writes ``case:send_message`` with the message's number.
 
     Raises:
         TextRefused: (``app.mailbox``) for a text with nothing visible in it or a too long one.

@@ -172,7 +172,7 @@ def link_duplicate(incident: Incident, original: Incident | None, *, by: User) -
     """Mark ``incident`` as a repeat of ``original`` (None: not a duplicate any more).
 
     Statistics count only incidents that are no one's duplicate, so a chain of duplicates is
-    counted once. Writes ``case:duplicate:link``.
+    counted once. Writes ``case:link_duplicate``.
 
     Raises:
         DuplicateRefused: when ``original`` is ``incident`` itself, or is (through any chain)
@@ -202,8 +202,8 @@ def honour_deletion_request(incident: Incident, *, by: User, today: dt.date) -> 
     """Have the report's personal data destroyed by the next purge (``retention``).
 
     Works whether the reporter asked on the status page or another way. The coded incident and
-    the audit trail stay. Writes ``case:deletion:honour`` for the case's trail;
-    ``retention.honour_deletion`` adds its own ``report:deletion:honour`` for the report's.
+    the audit trail stay. Writes ``case:honour_deletion`` for the case's trail;
+    ``retention.honour_deletion`` adds its own ``report:honour_deletion`` for the report's.
 
     Raises:
         PersonalDataGone: when the data is already purged or the case has no report.
