@@ -67,7 +67,7 @@ def honour_deletion(report: Report, today: dt.date, actor_id: int | None) -> boo
     """Staff honour a deletion request: the next purge destroys the report's personal data.
 
     The deadline becomes ``today`` (an earlier one stays). A request that came by another way
-    than the status page counts from today. Audited as ``report:deletion:honour``. Returns False
+    than the status page counts from today. Audited as ``report:honour_deletion``. Returns False
     (and records nothing) when the report is already purged.
     """
     if report.purged_on is not None:
@@ -147,7 +147,7 @@ def purge_due_reports(
     """Destroy the personal data of every report whose deadline is ``today`` or earlier.
 
     Works in batches of ``batch_size`` reports; each batch writes one audit event
-    (``retention:report:purge``, with the report ids and counts, never content) and is committed
+    (``report:purge``, with the report ids and counts, never content) and is committed
     through ``commit`` (default: the session's commit). An interrupted run loses nothing that was
     committed, and running again continues where it stopped; a second run finds nothing to do.
     The coded incident (and its ``report_id``) is left untouched.
