@@ -29,7 +29,8 @@ from types import MappingProxyType
 from markupsafe import Markup, escape
 
 # Colours from the site's palette (static/css/site.css). Text colours reach 4.5:1 on their
-# background, bar and tile colours 3:1 on white; tests/unit/test_charts.py checks the pairs.
+# background, bar and tile colours 3:1 on white; tests/unit/research/test_charts.py checks
+# the pairs.
 INK = "#1b1b1f"
 MUTED = "#4a4a55"  # axis lines and tile edges: 8.7:1 on white
 PAPER = "#ffffff"

@@ -33,7 +33,7 @@ from app.intake.services import find_report
 from app.models import ApiToken, AuditEvent, Incident, Report
 from tests.factories import report_form_data
 from tests.integration.test_canary import rows_containing
-from tests.unit.test_intake_cannot_open import OPENING, imported_names
+from tests.unit.intake.test_intake_cannot_open import OPENING, imported_names
 
 REPORTS = "/api/v1/reports"
 DOCUMENT = "/api/v1/openapi.json"

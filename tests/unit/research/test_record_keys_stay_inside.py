@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 SECRET_NAMES = re.compile(r"record[_ ]?key|key[_ ]?sum", re.IGNORECASE)
 # Where they are stored, kept current, read and (perturbation.py) turned into cell keys.
 ALLOWED = {

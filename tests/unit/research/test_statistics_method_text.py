@@ -9,7 +9,7 @@ import pytest
 from app.config import ProductionConfig as Config
 from app.research.perturbation import PerturbationParameters, perturbation_table
 
-CONTENT = Path(__file__).resolve().parents[2] / "app" / "pages" / "content"
+CONTENT = Path(__file__).resolve().parents[3] / "app" / "pages" / "content"
 PARAMETERS = PerturbationParameters(
     k=Config.STATISTICS_MIN_CELL,
     max_deviation=Config.STATISTICS_MAX_DEVIATION,

@@ -25,7 +25,7 @@ from app.research.charts import (
     column_chart,
     land_tile_grid,
 )
-from tests.unit.test_codebook import LAENDER
+from tests.unit.codebook.test_codebook import LAENDER
 
 LAND_NAMES = LAENDER  # the codebook test's list of the 16 Länder
 LAND_CODES = list(LAND_NAMES)
