@@ -21,14 +21,18 @@ from cryptography.hazmat.primitives.twofactor.totp import TOTP
 
 from app.crypto import codes
 from app.crypto.envelope import NONCE_BYTES
+from app.crypto.errors import SessionLocked
 from app.crypto.kdf import KdfParams, derive_from_password
+from app.crypto.sessions import SESSION_V1, open_session, seal_session
 
 TOTP_STEP = 30
 TOTP_DIGITS = 6
 TOTP_SECRET_BYTES = 20
 SALT_BYTES = 16
 VERIFIER_BYTES = KEY_BYTES = 32
-TOTP_V1 = 1
+TOTP_V1 = SESSION_V1
+# Sealed in the one format of sealed sessions: version ‖ nonce ‖ ciphertext, kind and address bound.
+TOTP_KIND = "totp"
 # Sealed before the version byte existed: nonce ‖ ciphertext of the 20-byte secret and its tag.
 _LEGACY_LENGTH = NONCE_BYTES + TOTP_SECRET_BYTES + 16
 
@@ -57,16 +61,9 @@ def new_totp_secret() -> bytes:
     return secrets.token_bytes(TOTP_SECRET_BYTES)
 
 
-def _totp_aad(version: int | None, email: str) -> bytes:
-    tag = b"meldeportal/totp\x00" if version is None else b"meldeportal/totp\x00%d\x00" % version
-    return tag + email.encode()
-
-
 def seal_totp_secret(secret: bytes, key: bytes, email: str) -> bytes:
     """version ‖ nonce ‖ AES-256-GCM(secret), bound to the account's address."""
-    nonce = os.urandom(NONCE_BYTES)
-    sealed = AESGCM(key).encrypt(nonce, secret, _totp_aad(TOTP_V1, email))
-    return bytes([TOTP_V1]) + nonce + sealed
+    return seal_session(TOTP_KIND, email, key, secret)
 
 
 def is_legacy_totp_seal(sealed: bytes) -> bool:
@@ -77,14 +74,14 @@ def is_legacy_totp_seal(sealed: bytes) -> bool:
 def open_totp_secret(sealed: bytes, key: bytes, email: str) -> bytes | None:
     """The TOTP secret, or None when the key (the password) or the address does not fit."""
     if is_legacy_totp_seal(sealed):
-        version, nonce, body = None, sealed[:NONCE_BYTES], sealed[NONCE_BYTES:]
-    elif sealed[:1] == bytes([TOTP_V1]):
-        version, nonce, body = TOTP_V1, sealed[1 : 1 + NONCE_BYTES], sealed[1 + NONCE_BYTES :]
-    else:
-        return None
+        aad = b"meldeportal/totp\x00" + email.encode()
+        try:
+            return AESGCM(key).decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], aad)
+        except (InvalidTag, ValueError):
+            return None
     try:
-        return AESGCM(key).decrypt(nonce, body, _totp_aad(version, email))
-    except (InvalidTag, ValueError):
+        return open_session(TOTP_KIND, email, key, sealed)
+    except SessionLocked:
         return None
 
 

@@ -90,3 +90,11 @@ def test_recovery_codes_are_hashed_after_normalising() -> None:
     assert digest == credentials.hash_recovery_code(code.lower().replace("-", " "))
     assert code not in digest
     assert len(digest) == 64
+
+
+def test_the_versioned_format_is_pinned() -> None:
+    """Version 1 as first sealed: version ‖ nonce ‖ ciphertext; version and address in the aad."""
+    secret, nonce = credentials.new_totp_secret(), os.urandom(12)
+    aad = b"meldeportal/totp\x001\x00" + EMAIL.encode()
+    sealed = bytes([1]) + nonce + AESGCM(KEY).encrypt(nonce, secret, aad)
+    assert credentials.open_totp_secret(sealed, KEY, EMAIL) == secret
