@@ -125,6 +125,10 @@ class BaseConfig:
     MAIL_TIMEOUT = 10  # seconds, for connecting and for each reply
     # Only for the link to the moderation queue in those mails, e.g. "https://melden.example.org/".
     PUBLIC_BASE_URL: str | None = None
+    # The service's onion address, e.g. "http://<56 letters and digits>.onion", when tor also
+    # publishes it as an onion service (README, "Reporting through Tor"). Tor Browser then offers
+    # the onion address to visitors of the normal one (an Onion-Location header on every page).
+    ONION_ADDRESS: str | None = None
 
 
 class DevelopmentConfig(BaseConfig):
@@ -164,6 +168,8 @@ CONFIG_CLASSES: dict[str, type[BaseConfig]] = {
 
 REQUIRED_IN_PRODUCTION = ("OPERATOR_NAME", "OPERATOR_ADDRESS", "OPERATOR_EMAIL")
 MIN_SECRET_LENGTH = 32
+# A version 3 onion service's origin (tor's hostname file holds the name).
+ONION_ORIGIN = re.compile(r"(https?://[a-z2-7]{56}\.onion)/?")
 
 
 def config_class_for(env_name: str) -> type[BaseConfig]:
@@ -184,6 +190,7 @@ def check_config(config: dict[str, Any]) -> None:
         ConfigurationError: with a message that names what to set.
     """
     config["LANGUAGES"] = parse_languages(config.get("LANGUAGES"))
+    config["ONION_ADDRESS"] = parse_onion_address(config.get("ONION_ADDRESS"))
     if config["ENV_NAME"] == "development" or config.get("TESTING"):
         return
     _require_secret(config, "SECRET_KEY", DEVELOPMENT_SECRET_KEY, "")
@@ -210,6 +217,25 @@ def _require_secret(config: dict[str, Any], name: str, development_value: str, n
             f"random value of at least {MIN_SECRET_LENGTH} characters, e.g. the output of "
             "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`." + note
         )
+
+
+def parse_onion_address(value: Any) -> str | None:
+    """The onion service's origin, without a trailing slash; ``None`` when there is none.
+
+    Raises:
+        ConfigurationError: unless it is ``http://`` or ``https://`` and a version 3 onion name
+            (56 characters of base32), with nothing after the name but an optional slash.
+    """
+    if value is None or value == "":
+        return None
+    match = ONION_ORIGIN.fullmatch(value) if isinstance(value, str) else None
+    if match is None:
+        raise ConfigurationError(
+            f"ONION_ADDRESS {value!r} is not an onion service's address; write it as "
+            "http://<56 letters a-z and digits 2-7>.onion, as tor wrote it to the service's "
+            "hostname file."
+        )
+    return match.group(1)
 
 
 def parse_languages(value: Any) -> tuple[Language, ...]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
+from flask import Flask, Response, current_app, request
 
 # No inline script or style anywhere, so nothing needs 'unsafe-inline'.
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -72,5 +72,17 @@ def add_security_headers(response: Response) -> Response:
     return response
 
 
+def offer_onion_address(response: Response) -> Response:
+    """Tell Tor Browser where the same page is on the onion service, if there is one.
+
+    Not on the onion service itself: there it would point at the page the person is on.
+    """
+    onion = current_app.config.get("ONION_ADDRESS")
+    if onion and not request.host.split(":", 1)[0].endswith(".onion"):
+        response.headers["Onion-Location"] = onion + request.full_path.rstrip("?")
+    return response
+
+
 def init_security(app: Flask) -> None:
     app.after_request(add_security_headers)
+    app.after_request(offer_onion_address)

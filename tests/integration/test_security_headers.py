@@ -84,3 +84,25 @@ def test_no_template_uses_inline_script_or_style(app: Flask) -> None:
         assert "<style" not in source, template
         assert " style=" not in source, template
         assert not re.search(r"\son[a-z]+\s*=", source), template
+
+
+ONION = "http://" + "b3" * 28 + ".onion"
+
+
+def test_without_an_onion_address_no_page_offers_one(client: FlaskClient) -> None:
+    assert "Onion-Location" not in client.get("/de/").headers
+
+
+def test_every_page_offers_its_own_onion_address(db_app: Flask) -> None:
+    db_app.config["ONION_ADDRESS"] = ONION
+    client = db_app.test_client()
+    for url in [*every_url(db_app), "/de/statistics?year=2026"]:
+        response = client.get(url, base_url="https://melden.example.org")
+        assert response.headers["Onion-Location"] == ONION + url, url
+        response.close()
+
+
+def test_the_onion_service_itself_offers_nothing(db_app: Flask) -> None:
+    db_app.config["ONION_ADDRESS"] = ONION
+    response = db_app.test_client().get("/de/help", base_url=ONION)
+    assert "Onion-Location" not in response.headers

@@ -126,3 +126,35 @@ def test_behind_a_proxy_the_forwarded_client_and_https_are_used(
     )
     assert seen == {"addr": "192.0.2.9", "secure": True}
     assert "Strict-Transport-Security" in response.headers
+
+
+ONION = "http://" + "a2" * 28 + ".onion"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(None, None), ("", None), (ONION, ONION), (ONION + "/", ONION),
+     (ONION.replace("http", "https"), ONION.replace("http", "https"))],
+)  # fmt: skip
+def test_the_onion_address_is_kept_as_an_origin(value: str | None, expected: str | None) -> None:
+    app = create_app({"ENV_NAME": "testing", "ONION_ADDRESS": value})
+    assert app.config["ONION_ADDRESS"] == expected
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "a2" * 28 + ".onion",  # no scheme
+        "ftp://" + "a2" * 28 + ".onion",
+        "http://" + "a2" * 8 + ".onion",  # a version 2 name: tor no longer serves those
+        "http://" + "A2" * 28 + ".onion",
+        "http://" + "a1" * 28 + ".onion",  # 1 is not base32
+        ONION + "/de/",
+        ONION + "@example.org",
+        "http://example.org",
+        42,
+    ],
+)
+def test_anything_but_an_onion_origin_stops_the_start(value: object) -> None:
+    with pytest.raises(ConfigurationError, match="ONION_ADDRESS"):
+        create_app({"ENV_NAME": "testing", "ONION_ADDRESS": value})
