@@ -9,6 +9,8 @@ from app.config import LANGUAGES as CONFIGURED
 
 LANGUAGES = tuple(language.code for language in CONFIGURED)
 PAGES = ("", "network", "help", "about-reports", "privacy", "imprint", "accessibility")
+# Pages that exist in one language only: Leichte Sprache is a form of German.
+GERMAN_ONLY_PAGES = ("leichte-sprache",)
 
 # Every name from the network's own page (the project's source of facts) must be on ours.
 NETWORK_NAMES = (
@@ -38,7 +40,9 @@ CLAIM_FACTS = {
 
 
 def page_paths() -> list[str]:
-    return [f"/{lang}/{page}" for lang in LANGUAGES for page in PAGES]
+    return [f"/{lang}/{page}" for lang in LANGUAGES for page in PAGES] + [
+        f"/de/{page}" for page in GERMAN_ONLY_PAGES
+    ]
 
 
 class _TextAndLinks(HTMLParser):

@@ -66,6 +66,16 @@ def accessibility() -> str:
     return render_content_page("accessibility")
 
 
+@bp.get("/de/leichte-sprache")
+def plain_language() -> str:
+    """The service in Leichte Sprache: German only, so the language is fixed, not in the rule.
+
+    The language switch then leads to the other languages' home pages.
+    """
+    g.lang = "de"
+    return render_content_page("leichte-sprache")
+
+
 @bp.get("/<lang:lang>/statistics")
 def statistics() -> tuple[str, int]:
     """Charts and tables of verified incidents; ``?year=`` picks the year of the splits.
