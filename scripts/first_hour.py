@@ -163,9 +163,11 @@ def run_dialog(
     ``answer(prompt, output_so_far)`` returns the line to type, or None when it is no prompt
     that step expects: then the command is stopped and the step fails, rather than hang.
     """
+    # A session of its own has no terminal: hidden prompts (getpass) read the pipe, not the
+    # terminal of whoever runs `make test`.
     process = subprocess.Popen(  # noqa: S603 - the README's command, split as a shell does
         shlex.split(command), cwd=ROOT, env=env, stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
     if process.stdin is None or process.stdout is None:
         raise StepFailed("no pipes")  # cannot happen: both were asked for
