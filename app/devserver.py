@@ -82,8 +82,8 @@ def main(argv: list[str] | None = None) -> None:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)
     app = create_app(development_file=True)
-    mark_development(app, log.info)
     prepare_to_serve(app)
+    mark_development(app, log.info)  # after the key: only a folder with its own is marked
     log.info("Meldeportal (%s) on http://%s:%d/", app.config["ENV_NAME"], args.host, args.port)
     run_simple(args.host, args.port, app, request_handler=AddressFreeRequestHandler, threaded=True)
 

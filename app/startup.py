@@ -37,9 +37,19 @@ DEVELOPMENT_BANNER = """
 def mark_development(app: Flask, announce: Callable[[str], None] = print) -> None:
     """Mark the instance folder as a development setup, for the `flask` commands run beside it.
 
-    Only for the development configuration; anything else leaves the folder as it is.
+    Only for the development configuration, and only a folder whose organisation key the
+    development server made itself (its recovery key is kept beside it): a real installation's
+    folder, where someone started `make run` by mistake, is never marked.
     """
     if app.config["ENV_NAME"] != "development":
+        return
+    if not (Path(app.instance_path) / DEVELOPMENT_RECOVERY_FILE).exists():
+        announce(
+            f"Not writing {DEVELOPMENT_FILE}: the organisation key in this database was not made "
+            f"by the development server here (no {DEVELOPMENT_RECOVERY_FILE}). Set "
+            "MELDEPORTAL_ENV=development for `flask` commands, or remove the database to start "
+            "afresh."
+        )
         return
     if write_development_file(app.instance_path):
         path = Path(app.instance_path) / DEVELOPMENT_FILE

@@ -168,11 +168,18 @@ def test_only_the_development_server_marks_the_folder(
     for name in PRODUCTION:
         monkeypatch.delenv(name)
     monkeypatch.setenv("MELDEPORTAL_ENV", "development")
+    # A key it did not make itself (no recovery key kept beside it): perhaps a real
+    # installation's folder, where `make run` was started by mistake.
+    mark_development(create_app(), said.append)
+    assert not (instance / DEVELOPMENT_FILE).exists()
+    assert len(said) == 1
+    assert f"Not writing {DEVELOPMENT_FILE}" in said[0]
+    write_development_recovery_key(instance, "ABCD-EFGH")  # as the development server does
     mark_development(create_app(), said.append)
     mark_development(create_app(), said.append)
     assert development_file_present(instance)
-    assert len(said) == 1
-    assert DEVELOPMENT_FILE in said[0]
+    assert len(said) == 2
+    assert f"Wrote {instance / DEVELOPMENT_FILE}" in said[1]
 
 
 def test_the_development_recovery_key_is_kept_for_its_owner_only(instance: Path) -> None:
