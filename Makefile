@@ -7,7 +7,7 @@ PORT   ?= 5000
 # The factory, so that `flask db upgrade` and `flask keys init` work before keys exist.
 export FLASK_APP := app
 
-.PHONY: run test lint typecheck pytest update-catalogs lock bench clean
+.PHONY: run test lint typecheck pytest first-hour update-catalogs lock bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,7 +42,12 @@ pytest: $(VENV)/.dev-installed
 	$(BIN)/pytest -n auto -m "not serial" --cov-fail-under=0 --cov-report=
 	$(BIN)/pytest -m serial --cov-append --cov-report=term-missing:skip-covered
 
-test: lint typecheck pytest
+# The README's "first hour" on a throw-away instance: `make run` on a free port, the first admin,
+# a report, login, coding, demo data (about a minute).
+first-hour: $(VENV)/.dev-installed
+	$(BIN)/python scripts/first_hour.py
+
+test: lint typecheck pytest first-hour
 
 # For maintainers: refresh translations and the lock files.
 update-catalogs: $(VENV)/.dev-installed

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -10,28 +11,53 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app.config import check_config, config_class_for
+from app.config import (
+    DEVELOPMENT_FILE,
+    DEVELOPMENT_RECEIPT_SECRET,
+    DEVELOPMENT_SECRET_KEY,
+    ConfigurationError,
+    check_config,
+    config_class_for,
+    development_file_present,
+)
 from app.reporter_logs import init_reporter_logs
 from app.requests import InMemoryUploadsRequest
 from app.research.disclosure import statistics_perturbation
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+log = logging.getLogger("meldeportal.config")
+_announced_development_files: set[str] = set()
 
 
-def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+def create_app(
+    config: Mapping[str, Any] | None = None, *, development_file: bool | None = None
+) -> Flask:
     """Build the application.
 
     Configuration is layered: the class for ``MELDEPORTAL_ENV`` (default ``production``), then
     ``instance/config.py``, then ``MELDEPORTAL_*`` environment variables, then ``config``.
 
+    Without ``MELDEPORTAL_ENV``, an instance folder that ``make run`` marked as a development
+    setup (``instance/development.env``) chooses development — but only where
+    ``development_file`` allows it: by default under the ``flask`` command alone, never for
+    gunicorn (wsgi.py passes False).
+
     Raises:
-        ConfigurationError: when the result is unsafe outside development.
+        ConfigurationError: when the result is unsafe outside development, or the development
+            file meets a secret of its own (a real installation's).
     """
     overrides = dict(config or {})
-    env_name = str(overrides.get("ENV_NAME") or os.environ.get("MELDEPORTAL_ENV", "production"))
     instance_path = overrides.pop("INSTANCE_PATH", None) or os.environ.get(
         "MELDEPORTAL_INSTANCE_PATH", str(PROJECT_ROOT / "instance")
     )
+    env_name = str(overrides.get("ENV_NAME") or os.environ.get("MELDEPORTAL_ENV") or "")
+    if development_file is None:
+        # Flask's command line sets this before it loads the app (flask.cli.FlaskGroup).
+        development_file = os.environ.get("FLASK_RUN_FROM_CLI") == "true"
+    from_development_file = (
+        not env_name and development_file and development_file_present(instance_path)
+    )
+    env_name = "development" if from_development_file else env_name or "production"
     app = Flask(
         __name__,
         instance_path=str(Path(instance_path).resolve()),
@@ -45,6 +71,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_prefixed_env("MELDEPORTAL")
     app.config.update(overrides)
     app.config["ENV_NAME"] = env_name
+    if from_development_file:
+        _check_development_file(app)
     check_config(app.config)
     statistics_perturbation(app)  # a perturbation setting out of range stops the start here
     _configure_database(app)
@@ -61,6 +89,32 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_errorhandlers(app)
     register_commands(app)
     return app
+
+
+def _check_development_file(app: Flask) -> None:
+    """Refuse the development file beside a real installation's secrets; say once that it is used.
+
+    A development setup never needs a secret of its own: one configured means that this folder
+    belongs to a real installation and `make run` was started in it by mistake.
+    """
+    path = Path(app.instance_path) / DEVELOPMENT_FILE
+    own = [
+        name
+        for name, development_value in (
+            ("SECRET_KEY", DEVELOPMENT_SECRET_KEY),
+            ("RECEIPT_SECRET", DEVELOPMENT_RECEIPT_SECRET),
+        )
+        if app.config.get(name) != development_value
+    ]
+    if own:
+        raise ConfigurationError(
+            f"{path} marks this as a development setup, but {' and '.join(own)} "
+            "is configured as for a real installation. Delete that file on a real installation "
+            "(and set MELDEPORTAL_ENV=production), or set MELDEPORTAL_ENV=development."
+        )
+    if str(path) not in _announced_development_files:
+        _announced_development_files.add(str(path))
+        log.warning("Development configuration, because %s exists (written by `make run`).", path)
 
 
 def _configure_database(app: Flask) -> None:

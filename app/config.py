@@ -6,9 +6,11 @@ names the setting (cookiecutter-flask's rule, SecureDrop's typed config).
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from babel import Locale, UnknownLocaleError
@@ -179,6 +181,85 @@ def config_class_for(env_name: str) -> type[BaseConfig]:
         raise ConfigurationError(
             f"MELDEPORTAL_ENV={env_name!r} is unknown; use one of: {', '.join(ENVIRONMENTS)}."
         ) from None
+
+
+# `make run` marks its instance folder as a development setup, so that the `flask` commands a
+# newcomer types in a second terminal use the same configuration as the server (README, "The
+# first hour"). Only the `flask` command and the development server read the file: gunicorn
+# (wsgi.py) and any other WSGI import never do, so a file left behind cannot turn a real
+# installation into development.
+DEVELOPMENT_FILE = "development.env"
+DEVELOPMENT_SETTING = "MELDEPORTAL_ENV=development"
+DEVELOPMENT_FILE_TEXT = f"""\
+# Written by `make run`: this instance folder is a development setup. The `flask` commands run
+# here read this file and use the development configuration, as the development server does.
+# gunicorn (wsgi.py) never reads it. Delete it to leave development.
+{DEVELOPMENT_SETTING}
+"""
+# The recovery key of the development organisation key, so that it can be found again after the
+# server's console is gone. Only the development server writes it; production prints the key once.
+DEVELOPMENT_RECOVERY_FILE = "development-recovery-key"
+
+
+def development_file_present(instance_path: str | Path) -> bool:
+    """Whether ``make run`` marked this instance folder as a development setup.
+
+    Raises:
+        ConfigurationError: when the file says anything but ``MELDEPORTAL_ENV=development``
+            (it is a marker, not a place for settings: those go into instance/config.py).
+    """
+    path = Path(instance_path) / DEVELOPMENT_FILE
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return False
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigurationError(f"{path} cannot be read ({error}); delete it.") from None
+    lines = [line.strip() for line in text.splitlines()]
+    settings = [line for line in lines if line and not line.startswith("#")]
+    if settings != [DEVELOPMENT_SETTING]:
+        raise ConfigurationError(
+            f"{path} may only say {DEVELOPMENT_SETTING} (`make run` writes it); put other "
+            "settings into instance/config.py or MELDEPORTAL_* variables, or delete the file."
+        )
+    return True
+
+
+def write_development_file(instance_path: str | Path) -> bool:
+    """Mark the instance folder as a development setup; False if it was marked already."""
+    path = Path(instance_path) / DEVELOPMENT_FILE
+    if path.exists():
+        return False
+    path.write_text(DEVELOPMENT_FILE_TEXT, encoding="utf-8")
+    return True
+
+
+def write_development_recovery_key(instance_path: str | Path, code: str) -> Path:
+    """Keep the development key's recovery key in the instance folder, readable by its owner only.
+
+    Raises:
+        FileExistsError: when one is there already (the caller removes one of an earlier key).
+    """
+    path = Path(instance_path) / DEVELOPMENT_RECOVERY_FILE
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        file.write(
+            "# DEVELOPMENT ONLY: the recovery key of this development installation's organisation\n"
+            "# key, written by `make run` when it created the key. A real installation never\n"
+            "# writes its recovery key to disk.\n"
+            f"{code}\n"
+        )
+    return path
+
+
+def read_development_recovery_key(instance_path: str | Path) -> str | None:
+    """The recovery key ``make run`` kept for its development key, or None."""
+    try:
+        text = (Path(instance_path) / DEVELOPMENT_RECOVERY_FILE).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    keys = [line.strip() for line in text.splitlines() if line.strip() and line[0] != "#"]
+    return keys[0] if len(keys) == 1 else None
 
 
 def check_config(config: dict[str, Any]) -> None:

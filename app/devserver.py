@@ -23,7 +23,7 @@ from app.reporter_logs import (
     request_target_path,
     serving,
 )
-from app.startup import prepare_to_serve
+from app.startup import mark_development, prepare_to_serve
 
 log = logging.getLogger("meldeportal.devserver")
 LEVELS = {"info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
@@ -81,8 +81,9 @@ def main(argv: list[str] | None = None) -> None:
     # Werkzeug's own logger would print the address in its start-up and error lines.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)
-    app = create_app()
+    app = create_app(development_file=True)
     prepare_to_serve(app)
+    mark_development(app, log.info)  # after the key: only a folder with its own is marked
     log.info("Meldeportal (%s) on http://%s:%d/", app.config["ENV_NAME"], args.host, args.port)
     run_simple(args.host, args.port, app, request_handler=AddressFreeRequestHandler, threaded=True)
 

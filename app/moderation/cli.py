@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from pathlib import Path
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from app.config import DEFAULT_LANGUAGE
+from app.config import DEFAULT_LANGUAGE, DEVELOPMENT_RECOVERY_FILE, read_development_recovery_key
 from app.crypto.errors import SealError
 from app.crypto.kdf import KdfParams
 from app.crypto.keyring import unlock_with_recovery
@@ -27,6 +28,17 @@ def _read_secret(prompt: str, *, confirm: bool) -> str:
         prompt, hide_input=True, confirmation_prompt=confirm and sys.stdin.isatty()
     )
     return value
+
+
+def _recovery_key() -> str:
+    """The recovery key, asked for; in development taken from the file `make run` kept."""
+    if current_app.config["ENV_NAME"] == "development":
+        kept = read_development_recovery_key(current_app.instance_path)
+        if kept is not None:
+            path = Path(current_app.instance_path) / DEVELOPMENT_RECOVERY_FILE
+            click.echo(f"Recovery key: the development key's, from {path}.")
+            return kept
+    return _read_secret("Recovery key", confirm=False)
 
 
 @users_cli.command("create")
@@ -50,7 +62,7 @@ def create(email: str, role: str, language: str) -> None:
     if role in (ADMIN, MODERATOR):
         # A key holder's slot is granted the organisation key, which only a holder can open.
         try:
-            unlocked = unlock_with_recovery(_read_secret("Recovery key", confirm=False))
+            unlocked = unlock_with_recovery(_recovery_key())
         except SealError as error:
             raise click.ClickException(str(error)) from None
     try:

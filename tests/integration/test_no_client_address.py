@@ -194,6 +194,8 @@ def test_make_run_starts_the_address_free_server(
     banner = capsys.readouterr().out
     assert "DEVELOPMENT ONLY" in banner
     assert re.search(r"(\w{4}-){12}\w{4}", banner)  # the development recovery key, once
+    assert (tmp_path / "development.env").exists()  # for the `flask` commands beside it
+    assert (tmp_path / "development-recovery-key").exists()
     devserver.main([])
     assert "DEVELOPMENT ONLY" not in capsys.readouterr().out  # the key exists now
     assert started["host"] == "127.0.0.1"
