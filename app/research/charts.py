@@ -260,8 +260,10 @@ def column_chart(
     column_width = min(slot * 0.7, 56)
     value_chars = max(_widths(bars), default=1)
     show_values = slot >= value_chars * CHAR_WIDTH + 4
-    every = _label_interval(slot, label_width + 2 * CHAR_WIDTH)
-    label_chars = int(min(every * slot, plot_width) // CHAR_WIDTH)
+    # One character of air between labels: CHAR_WIDTH is already generous for digits.
+    every = _label_interval(slot, label_width + CHAR_WIDTH)
+    # No wider than the margins claimed for it, so that the first and last stay inside.
+    label_chars = int(min(every * slot, label_width) // CHAR_WIDTH)
     plot_top = 6 + FONT_SIZE + 6  # room for the value above the tallest column
     plot_height = 220
     baseline = plot_top + plot_height
