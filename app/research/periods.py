@@ -21,7 +21,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Final
 
-from flask_babel import format_date
+from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
 
 from app.dates import month_end
@@ -70,22 +70,21 @@ def period_coverage(code: str, data_begin: dt.date | None, today: dt.date) -> Pe
     )
 
 
-def format_day(day: dt.date, lang: str) -> str:
-    """``day`` written out in ``lang`` (the request's or the forced locale must be ``lang``)."""
-    return str(format_date(day, DAY_FORMATS.get(lang, "long")))
-
-
 def partial_note(coverage: PeriodCoverage, lang: str) -> str:
-    """What a partial period's label adds in brackets ("" for a whole period)."""
+    """What a partial period's label adds in brackets ("" for a whole period), in ``lang``
+    (words and dates alike, whatever the request's language)."""
     if not coverage.partial:
         return ""
     whole_first, whole_last = period_days(coverage.code)
-    first, last = format_day(coverage.first_day, lang), format_day(coverage.last_day, lang)
-    if coverage.first_day != whole_first and coverage.last_day != whole_last:
-        return str(_("%(first)s bis %(last)s", first=first, last=last))
-    if coverage.last_day != whole_last:
-        return str(_("bis %(last)s", last=last))
-    return str(_("ab %(first)s", first=first))
+    pattern = DAY_FORMATS.get(lang, "long")
+    with force_locale(lang):
+        first = str(format_date(coverage.first_day, pattern))
+        last = str(format_date(coverage.last_day, pattern))
+        if coverage.first_day != whole_first and coverage.last_day != whole_last:
+            return str(_("%(first)s bis %(last)s", first=first, last=last))
+        if coverage.last_day != whole_last:
+            return str(_("bis %(last)s", last=last))
+        return str(_("ab %(first)s", first=first))
 
 
 def period_label(text: str, coverage: PeriodCoverage, lang: str) -> str:

@@ -147,7 +147,11 @@ def public_page(statistics: PublicStatistics, year: str, lang: str) -> PublicPag
     for back in range(RECENT_MONTHS - 1, -1, -1):
         index = today.year * 12 + today.month - 1 - back
         month_year, month = f"{index // 12:04d}", f"{index % 12 + 1:02d}"
-        if month_year in statistics.years:
+        begun = statistics.data_begin is None or (
+            f"{month_year}-{month}" >= f"{statistics.data_begin:%Y-%m}"
+        )
+        # Months before the data begin are not drawn, as the research tables do not list them.
+        if month_year in statistics.years and begun:
             value = statistics.by_month.value(month_year, month)
             note = partial_note(statistics.coverage(f"{month_year}-{month}"), lang)
             months.append(Bar(f"{month_year}-{month}", f"{month}/{month_year}", value, note))
