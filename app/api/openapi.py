@@ -183,7 +183,9 @@ def statistics_parameters(
             name,
             _codes_list(dimension_codes(name, codebook)),
             f"Count only these codes of `{name}` (comma-separated; `{NOT_STATED}` where the "
-            "answer was not given)." if name in ("gender", "age_band", "town") else
+            "answer was not given)." if name in ("gender", "age_band") else
+            f"Count only these codes of `{name}` (comma-separated; `{NOT_STATED}` where no "
+            "town was given, `other` for a town not in the list)." if name == "town" else
             f"Count only these codes of `{name}` (comma-separated).",
         )
         for name in FILTERS
@@ -247,8 +249,31 @@ def statistics_table_schema() -> dict[str, Any]:
                 "items": {
                     "type": "object",
                     "required": ["code", "label"],
-                    "properties": {"code": {"type": "string"}, "label": {"type": "string"}},
-                    "additionalProperties": False,
+                    "properties": {
+                        "code": {"type": "string"},
+                        "label": {"type": "string"},
+                        # Only on periods (app/research/periods.py).
+                        "first_day": {
+                            "type": "string",
+                            "format": "date",
+                            "description": "Periods only: the first day counted.",
+                        },
+                        "last_day": {
+                            "type": "string",
+                            "format": "date",
+                            "description": "Periods only: the last day counted (at most the "
+                            "day the table was made).",
+                        },
+                        "partial": {
+                            "type": "boolean",
+                            "description": "Periods only: true when fewer days are counted "
+                            "than the period has (the current period, and the one the data "
+                            "begin in).",
+                        },
+                    },
+                    # A period's category has all three, any other none.
+                    "if": {"required": ["first_day"]},
+                    "then": {"required": ["first_day", "last_day", "partial"]},
                 },
             },
         },

@@ -47,11 +47,18 @@ SHADES: tuple[tuple[str, str], ...] = (
 )
 
 FONT_SIZE = 15
+# Marks the label of a partial period on a chart; the chart's description says what it means.
+PARTIAL_MARK = "*"
 # Average glyph width as a share of the font size, rounded up: system fonts run 0.5 to 0.6.
 CHAR_WIDTH = 0.6 * FONT_SIZE
 LINE_HEIGHT = 18
 # With the CSS max-width of 37.5rem a viewBox unit is one CSS pixel on a wide screen.
 WIDTH = 600
+# The width of each chart's phone layout: 320 CSS pixels less the page's 1rem gutters, so that a
+# viewBox unit is a CSS pixel at 320 (and more on wider phones): text stays at FONT_SIZE.
+NARROW_WIDTH = 288
+# From this viewBox width on, a bar's label stands beside it, not above it.
+WIDE_LAYOUT = 450
 # At most this many intervals on a value axis; the step is the next 1, 2 or 5 × 10^n.
 MAX_TICK_INTERVALS = 5
 
@@ -93,6 +100,8 @@ LANDER_TILES: Mapping[str, tuple[int, int]] = MappingProxyType(
     }
 )
 TILE_SIZE = 72
+# On a phone (288 CSS pixels between the gutters at 320) the grid is 5 × 52 + 4 × 6 + 4 wide.
+NARROW_TILE_SIZE = 52
 TILE_GAP = 6
 # Tile shading uses at most this many ranges of counts above 0 (the four darker SHADES).
 MAX_SHADE_RANGES = len(SHADES) - 1
@@ -106,18 +115,36 @@ class Bar:
         key: the category code, e.g. "verbal_abuse", "2025", "2025-03" or "by".
         label: the label shown to people, already translated.
         value: the published count, 0 or more.
+        note: for a partial period, what it covers ("bis 1. Dezember 2026"), already
+            translated; the chart marks its label with ``PARTIAL_MARK`` and its tooltip and
+            the data table give the note in full.
     """
 
     key: str
     label: str
     value: int
+    note: str = ""
+
+    @property
+    def full_label(self) -> str:
+        """The label with its note in brackets: what the tooltip and the data table show."""
+        return f"{self.label} ({self.note})" if self.note else self.label
+
+    @property
+    def drawn_label(self) -> str:
+        return self.label + PARTIAL_MARK if self.note else self.label
 
 
-def bar_chart(bars: Sequence[Bar], *, chart_id: str, title: str, description: str) -> Markup:
+def bar_chart(
+    bars: Sequence[Bar], *, chart_id: str, title: str, description: str, width: float = WIDTH
+) -> Markup:
     """Horizontal bars, one per category in the given order: label, bar, value at its end.
 
-    A category counted 0 has no bar, only its value "0" at the axis. Labels wrap onto two
-    lines and are cut with "…" beyond that; each bar's ``<title>`` keeps the whole label.
+    A category counted 0 has no bar, only its value "0" at the axis. Wide (``width`` of
+    ``WIDE_LAYOUT`` or more), each label stands left of its bar; narrower, it stands above its
+    bar across the whole width, so that a phone keeps the bars long and the text large.
+    Labels wrap onto up to three lines and are cut with "…" only beyond that; each bar's
+    ``<title>`` keeps the whole label.
 
     Args:
         bars: the categories, top to bottom.
@@ -125,6 +152,7 @@ def bar_chart(bars: Sequence[Bar], *, chart_id: str, title: str, description: st
             and description are made from it.
         title: the chart's accessible name.
         description: what the chart shows, read after the title.
+        width: the width of the viewBox, meant to be drawn at one CSS pixel per unit.
 
     Returns:
         The ``<svg>`` element, safe to put into a template.
@@ -134,36 +162,51 @@ def bar_chart(bars: Sequence[Bar], *, chart_id: str, title: str, description: st
     """
     _check_chart_id(chart_id)
     _check_values(bar.value for bar in bars)
-    label_area = 0.4 * WIDTH
+    beside = width >= WIDE_LAYOUT
+    label_area = 0.4 * width if beside else width - 8
     max_chars = int(label_area // CHAR_WIDTH)
-    labels = [_wrap(bar.label, max_chars) for bar in bars]
+    labels = [_wrap(bar.drawn_label, max_chars, max_lines=3) for bar in bars]
     longest_label = max((len(line) for lines in labels for line in lines), default=0)
-    label_right = 4 + longest_label * CHAR_WIDTH
-    origin = label_right + 8
-    top_value, ticks = _axis(_largest(bars))
-    value_chars = max([len(str(top_value)), *(_widths(bars))])
-    plot_right = WIDTH - value_chars * CHAR_WIDTH - 10
-    plot_width = plot_right - origin
-    lines_per_row = max((len(lines) for lines in labels), default=1)
-    row_height = max(32, lines_per_row * LINE_HEIGHT + 12)
     bar_height = 22
+    if beside:
+        label_right = 4 + longest_label * CHAR_WIDTH
+        # The label's longest line ends here; the first tick's number is centred on the axis.
+        origin = label_right + 8
+    else:
+        label_right = 0
+        origin = 4 + CHAR_WIDTH / 2  # the tick "0" is centred on the axis and must fit
+    value_chars = max([len(str(_largest(bars) * 2)), *(_widths(bars))])
+    plot_right = width - value_chars * CHAR_WIDTH - 10
+    plot_width = plot_right - origin
+    top_value, ticks = _axis(_largest(bars), _tick_intervals(plot_width, value_chars))
+    lines_per_row = max((len(lines) for lines in labels), default=1)
+    if beside:
+        row_height = max(32, lines_per_row * LINE_HEIGHT + 12)
+    else:
+        # The label's lines, then the bar below them, then some air before the next label.
+        row_height = lines_per_row * LINE_HEIGHT + 6 + bar_height + 10
     top = 6
     # Without bars the plot keeps the height of one row, so that the empty axis shows.
     bottom = top + max(len(bars), 1) * row_height
     height = bottom + 8 + FONT_SIZE + 6
 
-    parts = [_open_svg("chart chart-bars", chart_id, title, description, height)]
+    classes = "chart chart-bars" + ("" if beside else " chart-stacked")
+    parts = [_open_svg(classes, chart_id, title, description, height, width)]
     for tick in ticks:
         x = origin + plot_width * tick / top_value
         parts.append(_line(x, top, x, bottom, GRID))
         parts.append(_text(str(tick), x, bottom + 8 + FONT_SIZE, anchor="middle"))
     for index, (bar, lines) in enumerate(zip(bars, labels, strict=True)):
         row_top = top + index * row_height
-        middle = row_top + row_height / 2
         shown = str(bar.value)
         parts.append(f'<g class="chart-bar" data-key="{_escape(bar.key)}">')
-        parts.append(f"<title>{_escape(bar.label)}: {_escape(shown)}</title>")
-        parts.append(_label(lines, label_right, middle))
+        parts.append(f"<title>{_escape(bar.full_label)}: {_escape(shown)}</title>")
+        if beside:
+            middle = row_top + row_height / 2
+            parts.append(_label(lines, label_right, middle))
+        else:
+            middle = row_top + len(lines) * LINE_HEIGHT + 6 + bar_height / 2
+            parts.append(_label(lines, 2, row_top + len(lines) * LINE_HEIGHT / 2, "start"))
         end = origin
         if bar.value:  # 0 is a bar of no length, drawn as nothing
             end = origin + plot_width * bar.value / top_value
@@ -175,7 +218,9 @@ def bar_chart(bars: Sequence[Bar], *, chart_id: str, title: str, description: st
     return _close_svg(parts)
 
 
-def column_chart(bars: Sequence[Bar], *, chart_id: str, title: str, description: str) -> Markup:
+def column_chart(
+    bars: Sequence[Bar], *, chart_id: str, title: str, description: str, width: float = WIDTH
+) -> Markup:
     """Vertical columns for a time series (years or months), left to right in the given order.
 
     With few columns every column has its label below and its value above. With many (up to
@@ -190,6 +235,7 @@ def column_chart(bars: Sequence[Bar], *, chart_id: str, title: str, description:
             and description are made from it.
         title: the chart's accessible name.
         description: what the chart shows, read after the title.
+        width: the width of the viewBox, meant to be drawn at one CSS pixel per unit.
 
     Returns:
         The ``<svg>`` element, safe to put into a template.
@@ -200,37 +246,40 @@ def column_chart(bars: Sequence[Bar], *, chart_id: str, title: str, description:
     _check_chart_id(chart_id)
     _check_values(bar.value for bar in bars)
     count = len(bars)
+    # The value axis is as tall on a phone as on a wide screen: five intervals fit.
     top_value, ticks = _axis(_largest(bars))
-    longest_label = max((len(bar.label) for bar in bars), default=0)
+    longest_label = max((len(bar.drawn_label) for bar in bars), default=0)
     # Longer labels are shortened below; the margins they claim must leave room for the plot.
-    label_width = min(longest_label * CHAR_WIDTH, WIDTH / 3)
+    label_width = min(longest_label * CHAR_WIDTH, width / 3)
     # The first and last labels are centred under their columns and must not leave the chart.
     tick_width = len(str(top_value)) * CHAR_WIDTH + 8
     side = max(label_width / 2 - 2, 4.0)
     origin = max(tick_width, side)
-    plot_width = WIDTH - origin - side
+    plot_width = width - origin - side
     slot = plot_width / max(count, 1)
     column_width = min(slot * 0.7, 56)
     value_chars = max(_widths(bars), default=1)
     show_values = slot >= value_chars * CHAR_WIDTH + 4
-    every = _label_interval(slot, label_width + 2 * CHAR_WIDTH)
-    label_chars = int(min(every * slot, plot_width) // CHAR_WIDTH)
+    # One character of air between labels: CHAR_WIDTH is already generous for digits.
+    every = _label_interval(slot, label_width + CHAR_WIDTH)
+    # No wider than the margins claimed for it, so that the first and last stay inside.
+    label_chars = int(min(every * slot, label_width) // CHAR_WIDTH)
     plot_top = 6 + FONT_SIZE + 6  # room for the value above the tallest column
     plot_height = 220
     baseline = plot_top + plot_height
     height = baseline + 8 + FONT_SIZE + 6
 
-    parts = [_open_svg("chart chart-columns", chart_id, title, description, height)]
+    parts = [_open_svg("chart chart-columns", chart_id, title, description, height, width)]
     for tick in ticks:
         y = baseline - plot_height * tick / top_value
-        parts.append(_line(origin, y, WIDTH - side, y, GRID))
+        parts.append(_line(origin, y, width - side, y, GRID))
         parts.append(_text(str(tick), origin - 6, _baseline(y), anchor="end"))
     for index, bar in enumerate(bars):
         centre = origin + slot * (index + 0.5)
         left = centre - column_width / 2
         shown = str(bar.value)
         parts.append(f'<g class="chart-column" data-key="{_escape(bar.key)}">')
-        parts.append(f"<title>{_escape(bar.label)}: {_escape(shown)}</title>")
+        parts.append(f"<title>{_escape(bar.full_label)}: {_escape(shown)}</title>")
         column_top: float = baseline
         if bar.value:  # 0 is a column of no height, drawn as nothing
             column_top = baseline - plot_height * bar.value / top_value
@@ -238,10 +287,10 @@ def column_chart(bars: Sequence[Bar], *, chart_id: str, title: str, description:
         if show_values:
             parts.append(_text(shown, centre, column_top - 6, anchor="middle"))
         if index % every == 0:
-            label = _shorten(bar.label, label_chars)
+            label = _shorten(bar.drawn_label, label_chars)
             parts.append(_text(label, centre, baseline + 8 + FONT_SIZE, anchor="middle"))
         parts.append("</g>")
-    parts.append(_line(origin, baseline, WIDTH - side, baseline, MUTED))
+    parts.append(_line(origin, baseline, width - side, baseline, MUTED))
     return _close_svg(parts)
 
 
@@ -252,6 +301,7 @@ def land_tile_grid(
     chart_id: str,
     title: str,
     description: str,
+    width: float = WIDTH,
 ) -> Markup:
     """The 16 Länder as equal squares placed as in ``LANDER_TILES``, shaded by count.
 
@@ -267,6 +317,8 @@ def land_tile_grid(
             and description are made from it.
         title: the chart's accessible name.
         description: what the chart shows, read after the title.
+        width: the room there is, in viewBox units drawn at one CSS pixel each: the tiles
+            shrink to fit it (down to ``NARROW_TILE_SIZE``), their text does not.
 
     Returns:
         The ``<svg>`` element, safe to put into a template.
@@ -291,33 +343,38 @@ def land_tile_grid(
         low, high = index * step + 1, (index + 1) * step
         text = str(low) if low == high else f"{low}–{high}"
         key.append((SHADES[first_shade + index][0], text))
-    grid_width = 5 * TILE_SIZE + 4 * TILE_GAP
-    grid_height = 5 * TILE_SIZE + 4 * TILE_GAP
+    tile = TILE_SIZE if width >= 5 * TILE_SIZE + 4 * TILE_GAP + 4 else NARROW_TILE_SIZE
+    grid_width = 5 * tile + 4 * TILE_GAP
+    grid_height = 5 * tile + 4 * TILE_GAP
     swatch = 18
     entry_width = swatch + 8 + max(len(text) for _, text in key) * CHAR_WIDTH + 16
     per_row = max(1, int(grid_width // entry_width))
     key_top = 2 + grid_height + 18
     key_rows = math.ceil(len(key) / per_row)
-    width = max(grid_width, per_row * entry_width) + 4
+    drawn_width = max(grid_width, per_row * entry_width) + 4
     height = key_top + key_rows * (swatch + 10) + 2
 
-    parts = [_open_svg("chart chart-tiles", chart_id, title, description, height, width)]
+    parts = [_open_svg("chart chart-tiles", chart_id, title, description, height, drawn_width)]
     for code, (column, row) in LANDER_TILES.items():
         count = counts[code]
         if count == 0:
             fill, ink = SHADES[0]
         else:
             fill, ink = SHADES[first_shade + min(-(-count // step), ranges) - 1]
-        x = 2 + column * (TILE_SIZE + TILE_GAP)
-        y = 2 + row * (TILE_SIZE + TILE_GAP)
+        x = 2 + column * (tile + TILE_GAP)
+        y = 2 + row * (tile + TILE_GAP)
         shown = str(count)
         name = labels.get(code, code.upper())
         parts.append(f'<g class="chart-tile" data-key="{code}">')
         parts.append(f"<title>{_escape(name)}: {_escape(shown)}</title>")
-        parts.append(_rect(x, y, TILE_SIZE, TILE_SIZE, fill, stroke=MUTED))
-        centre = x + TILE_SIZE / 2
-        parts.append(_text(code.upper(), centre, y + 28, anchor="middle", fill=ink, weight="700"))
-        parts.append(_text(shown, centre, y + 52, anchor="middle", fill=ink))
+        parts.append(_rect(x, y, tile, tile, fill, stroke=MUTED))
+        centre = x + tile / 2
+        # Two lines of text, centred in the tile as a block.
+        first_line = y + tile / 2 - 4
+        parts.append(
+            _text(code.upper(), centre, first_line, anchor="middle", fill=ink, weight="700")
+        )
+        parts.append(_text(shown, centre, first_line + LINE_HEIGHT + 2, anchor="middle", fill=ink))
         parts.append("</g>")
     parts.append('<g class="chart-key">')
     for index, (fill, text) in enumerate(key):
@@ -365,7 +422,13 @@ def _nice_step(at_least: float) -> int:
     return 10 * magnitude
 
 
-def _axis(largest: int) -> tuple[int, list[int]]:
+def _tick_intervals(plot_width: float, label_chars: int) -> int:
+    """How many intervals fit on a horizontal value axis without their numbers touching."""
+    room = label_chars * CHAR_WIDTH + 2 * CHAR_WIDTH
+    return max(1, min(MAX_TICK_INTERVALS, int(plot_width // room)))
+
+
+def _axis(largest: int, intervals: int = MAX_TICK_INTERVALS) -> tuple[int, list[int]]:
     """The axis end and its ticks: 0 up to the first multiple of a nice step ≥ ``largest``.
 
     Without any count above 0 the axis is a lone 0, and its end is 1 so that nothing
@@ -373,7 +436,7 @@ def _axis(largest: int) -> tuple[int, list[int]]:
     """
     if largest <= 0:
         return 1, [0]
-    step = _nice_step(largest / MAX_TICK_INTERVALS)
+    step = _nice_step(largest / intervals)
     top = step * math.ceil(largest / step)
     return top, list(range(0, top + 1, step))
 
@@ -483,11 +546,11 @@ def _text(
     )
 
 
-def _label(lines: Sequence[str], right: float, middle: float) -> str:
-    """A right-aligned label of one or two lines, centred on ``middle``."""
+def _label(lines: Sequence[str], x: float, middle: float, anchor: str = "end") -> str:
+    """A label of one or more lines, centred on ``middle``, ending (or starting) at ``x``."""
     first = _baseline(middle - (len(lines) - 1) * LINE_HEIGHT / 2)
     spans = "".join(
-        f'<tspan x="{_n(right)}" y="{_n(first + index * LINE_HEIGHT)}">{_escape(line)}</tspan>'
+        f'<tspan x="{_n(x)}" y="{_n(first + index * LINE_HEIGHT)}">{_escape(line)}</tspan>'
         for index, line in enumerate(lines)
     )
-    return f'<text text-anchor="end" fill="{INK}">{spans}</text>'
+    return f'<text text-anchor="{anchor}" fill="{INK}">{spans}</text>'

@@ -6,6 +6,10 @@ asked for there are the same published number: the page's year × month cell is 
 month, its year totals the API's years (cells and totals alike are perturbed by their own
 incidents' record keys, so the three tables' year totals agree with each other too).
 Only verified incidents count here.
+
+The year and the month of today are counted up to today, and the year the data begin in from
+the first month with a counted incident: their labels say so (app/research/periods.py). Months
+that have not begun are not drawn at all.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from app.research.disclosure import (
     protect_table,
     statistics_perturbation,
 )
+from app.research.periods import PeriodCoverage, partial_note, period_coverage
 from app.research.perturbation import PerturbationTable
 from app.research.statistics import PERIOD, TYPE, StatisticsQuery, count_tables
 
@@ -42,10 +47,16 @@ class PublicStatistics:
     by_land: ProtectedTable  # years × Land
     codebook_versions: tuple[str, ...]
     made_on: dt.date
+    # The 1st of the first month with a counted incident; None when nothing is counted.
+    data_begin: dt.date | None = None
 
     @property
     def k(self) -> int:
         return self.by_month.k
+
+    def coverage(self, period: str) -> PeriodCoverage:
+        """The days a year ("2026") or month ("2026-11") of the page counts."""
+        return period_coverage(period, self.data_begin, self.made_on)
 
 
 def count_public_statistics(
@@ -79,6 +90,10 @@ def count_public_statistics(
         for cells, columns in zip(by_year, codes, strict=True)
     )
     versions = {version for table in counted for version in table.codebook_versions}
+    first_month = counted[0].first_month
+    data_begin = None
+    if first_month is not None and first_month[:4] in years:
+        data_begin = dt.date(int(first_month[:4]), int(first_month[5:7]), 1)
     return PublicStatistics(
         years=years,
         by_month=by_month,
@@ -86,6 +101,7 @@ def count_public_statistics(
         by_land=by_land,
         codebook_versions=tuple(sorted(versions)),
         made_on=today,
+        data_begin=data_begin,
     )
 
 
@@ -109,6 +125,7 @@ class PublicPage:
     """The charts' bars for one view of the page (all years, or one year)."""
 
     year: str  # a year, or ALL_YEARS
+    year_note: str  # what the label of a partial year adds ("bis 1. Dezember 2026"), or ""
     yearly: list[Bar]
     monthly: list[Bar]  # the last RECENT_MONTHS months up to this one
     by_type: list[Bar]
@@ -130,12 +147,26 @@ def public_page(statistics: PublicStatistics, year: str, lang: str) -> PublicPag
     for back in range(RECENT_MONTHS - 1, -1, -1):
         index = today.year * 12 + today.month - 1 - back
         month_year, month = f"{index // 12:04d}", f"{index % 12 + 1:02d}"
-        if month_year in statistics.years:
+        begun = statistics.data_begin is None or (
+            f"{month_year}-{month}" >= f"{statistics.data_begin:%Y-%m}"
+        )
+        # Months before the data begin are not drawn, as the research tables do not list them.
+        if month_year in statistics.years and begun:
             value = statistics.by_month.value(month_year, month)
-            months.append(Bar(f"{month_year}-{month}", f"{month}/{month_year}", value))
+            note = partial_note(statistics.coverage(f"{month_year}-{month}"), lang)
+            months.append(Bar(f"{month_year}-{month}", f"{month}/{month_year}", value, note))
     return PublicPage(
         year=year,
-        yearly=[Bar(row, row, statistics.by_month.value(row)) for row in statistics.years],
+        year_note=partial_note(statistics.coverage(year), lang) if year != ALL_YEARS else "",
+        yearly=[
+            Bar(
+                row,
+                row,
+                statistics.by_month.value(row),
+                partial_note(statistics.coverage(row), lang),
+            )
+            for row in statistics.years
+        ],  # fmt: skip
         monthly=months,
         by_type=[
             Bar(code, types.answer(code).label(lang), statistics.by_type.value(year, code))

@@ -52,6 +52,7 @@ from app.research.disclosure import (
     protect_table,
     statistics_perturbation,
 )
+from app.research.periods import PeriodCoverage, period_coverage, period_label
 from app.research.perturbation import PerturbationTable
 
 PERIOD = "period"
@@ -82,7 +83,7 @@ TYPE_MODES: Final = (MOST_SEVERE, EVERY_TYPE)
 # Only the moderators' positive and undecided-but-plausible outcomes may be counted; "out of
 # scope" (not an anti-Muslim incident) never is.
 COUNTABLE: Final = (VERIFIED, NOT_VERIFIABLE)
-NOT_STATED: Final = "not_stated"  # gender, age band or town not given
+NOT_STATED: Final = "not_stated"  # gender, age band or town not given (not: a town "other")
 MAX_CODES_PER_FILTER = 100
 # Parameters that take a comma-separated list of codes.
 LISTS: Final = frozenset({"verification", *FILTERS})
@@ -134,6 +135,8 @@ class StatisticsQuery:
 class Category:
     code: str
     label: str
+    # For a period: the days it counts (partial at the two ends of the data).
+    coverage: PeriodCoverage | None = None
 
 
 @dataclass(frozen=True)
@@ -231,6 +234,23 @@ def dimension_codes(dimension: str, codebook: Codebook) -> tuple[str, ...]:
     if dimension in ("gender", "age_band", "town"):
         return (*codes, NOT_STATED)
     return codes
+
+
+def listed_codes(dimension: str, query: StatisticsQuery, codebook: Codebook) -> tuple[str, ...]:
+    """The categories a table lists for ``dimension`` (not the period): every code, except
+    that a table filtered to some Länder lists only their towns (and the towns without a Land:
+    "another place" and "not given"), not every town of the country as a row of zeros.
+
+    A town coded under another Land than its own is then not in the table, as a future month
+    is not: such a cell is dropped, never published.
+    """
+    codes = dimension_codes(dimension, codebook)
+    lands = query.filters.get("land")
+    if dimension != "town" or not lands:
+        return codes
+    town = codebook.question("town")
+    return tuple(code for code in codes
+                 if code == NOT_STATED or town.answer(code).land in (None, *lands))  # fmt: skip
 
 
 def _check_written_exactly(args: Mapping[str, str]) -> None:
@@ -344,8 +364,6 @@ def counted_incidents(query: StatisticsQuery) -> list[ColumnElement[bool]]:
         condition: ColumnElement[bool] = column.in_(known)
         if NOT_STATED in codes:
             condition = condition | column.is_(None)
-            if name == "town":
-                condition = condition | (column == "other")
         conditions.append(condition)
     if query.first_month:
         conditions.append(Incident.date_from >= _first_day(query.first_month))
@@ -390,7 +408,9 @@ def count_statement(query: StatisticsQuery, dimensions: Sequence[str]) -> Select
 
 
 def _code_of(dimension: str, value: Any) -> str:
-    if value is None or value == NOT_GIVEN or (dimension == "town" and value == "other"):
+    # A town "not in the list" is the codebook's own answer ("other"), counted as such: it is
+    # not the same as a town nobody gave.
+    if value is None or value == NOT_GIVEN:
         return NOT_STATED
     return str(value)
 
@@ -462,8 +482,6 @@ def _count_conditions(query: StatisticsQuery) -> list[ColumnElement[bool]]:
         condition: ColumnElement[bool] = column.in_(known)
         if NOT_STATED in codes:
             condition = condition | (column == NOT_GIVEN)
-            if name == "town":
-                condition = condition | (column == "other")
         conditions.append(condition)
     if query.first_month:
         conditions.append(table.month >= _month_number(query.first_month))
@@ -694,7 +712,11 @@ def period_codes(
 def category_label(dimension: str, code: str, codebook: Codebook, lang: str) -> str:
     """The label people read for ``code`` of ``dimension`` (not the period: its code is shown)."""
     if code == NOT_STATED:
-        return str(_("nicht angegeben") if dimension != "town" else _("andere Orte"))
+        return str(
+            _("nicht angegeben")
+            if dimension != "town"
+            else _("Stadt oder Gemeinde nicht angegeben")
+        )
     if dimension == "verification":
         return str(VERIFICATION_LABELS[code])
     question = DIMENSION_QUESTIONS[dimension]
@@ -704,8 +726,17 @@ def category_label(dimension: str, code: str, codebook: Codebook, lang: str) -> 
 
 
 def _categories(
-    dimension: str, codes: Sequence[str], codebook: Codebook, lang: str
+    dimension: str,
+    codes: Sequence[str],
+    codebook: Codebook,
+    lang: str,
+    *,
+    data_begin: dt.date | None,
+    today: dt.date,
 ) -> tuple[Category, ...]:
+    if dimension == PERIOD:
+        coverages = [period_coverage(code, data_begin, today) for code in codes]
+        return tuple(Category(c.code, period_label(c.code, c, lang), c) for c in coverages)
     return tuple(Category(code, category_label(dimension, code, codebook, lang)) for code in codes)
 
 
@@ -736,18 +767,23 @@ def build_table(
     def codes(dimension: str) -> tuple[str, ...]:
         if dimension == PERIOD:
             return period_codes(query, extent.first_month, today)
-        return dimension_codes(dimension, codebook)
+        return listed_codes(dimension, query, codebook)
 
     rows = codes(query.rows)
     columns = codes(query.columns) if query.columns else ()
-    # Counts outside the listed categories cannot happen for codes (the codebook lists them
-    # all) but can for periods in the future; they are dropped rather than published.
+    # Counts outside the listed categories can happen for periods in the future and for towns
+    # coded under another Land than the one filtered for; they are dropped, never published.
     kept = {key: cell for key, cell in counted.cells.items()
             if key[0] in rows and (key[1] in columns if columns else key[1] == TOTAL)}  # fmt: skip
+    data_begin = _first_day(extent.first_month) if extent.first_month else None
+
+    def categories(dimension: str, codes: Sequence[str]) -> tuple[Category, ...]:
+        return _categories(dimension, codes, codebook, lang, data_begin=data_begin, today=today)
+
     return StatisticsTable(
         query=query,
-        rows=_categories(query.rows, rows, codebook, lang),
-        columns=_categories(query.columns, columns, codebook, lang) if query.columns else (),
+        rows=categories(query.rows, rows),
+        columns=categories(query.columns, columns) if query.columns else (),
         protected=protect_table(kept, rows, columns, perturbation or statistics_perturbation()),
         codebook_versions=extent.codebook_versions,
         made_on=today,

@@ -355,7 +355,7 @@ def test_questions_that_do_not_apply_yet_are_hidden_with_javascript(
 
     # A select and a checkbox lead to questions the same way as radio buttons.
     page.get_by_role("combobox", name="Stadt oder Gemeinde").select_option(
-        label="Eine andere Stadt oder Gemeinde"
+        label="Eine andere Stadt oder Gemeinde (nicht in der Liste)"
     )
     expect(page.locator("#q-town_other")).to_be_visible()
     page.get_by_role("combobox", name="Stadt oder Gemeinde").select_option(label="Leipzig")

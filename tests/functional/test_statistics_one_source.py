@@ -154,20 +154,22 @@ class Sources:
             types, lands = label_codes("type"), label_codes("land")
         found = {
             "years": by_label(
-                tables["Bestätigte Vorfälle pro Jahr"], lambda label: (label, TOTAL), (TOTAL, TOTAL)
+                tables["Bestätigte Vorfälle pro Jahr"],
+                lambda label: (period_of(label), TOTAL),
+                (TOTAL, TOTAL),
             ),
             "months": by_label(  # "MM/YYYY", and no total
                 tables["Bestätigte Vorfälle in den letzten 24 Monaten"],
-                lambda label: (f"{label[3:]}-{label[:2]}", TOTAL),
+                lambda label: (f"{period_of(label)[3:]}-{label[:2]}", TOTAL),
                 None,
             ),
             "types": by_label(
-                tables[f"Vorfälle nach Art, {period}"],
+                captioned(tables, f"Vorfälle nach Art, {period}"),
                 lambda label: (row, types[label]),
                 (row, TOTAL),
             ),
             "lands": by_label(
-                tables[f"Vorfälle nach Bundesland, {period}"],
+                captioned(tables, f"Vorfälle nach Bundesland, {period}"),
                 lambda label: (row, lands[label]),
                 (row, TOTAL),
             ),
@@ -181,6 +183,18 @@ class Sources:
                     query["columns"] = columns
                 assert value == self.expected(query, *key)[1], (name, key)
         return found
+
+
+def period_of(label: str) -> str:
+    """A period's code from its label: a partial period's label adds its days in brackets."""
+    return label.split(" (", 1)[0]
+
+
+def captioned(tables: dict[str, HtmlTable], caption: str) -> HtmlTable:
+    """The table captioned ``caption``, or ``caption`` and the days of a partial year."""
+    (table,) = [table for name, table in tables.items()
+                if name == caption or name.startswith(caption + ", ")]  # fmt: skip
+    return table
 
 
 def label_codes(dimension: str) -> dict[str, str]:
@@ -208,8 +222,8 @@ def from_html(html: str, query: Mapping[str, str]) -> Cells:
     (table,) = html_tables(html).values()
     rows = label_codes(query["rows"]) | {"Insgesamt": TOTAL}
     columns = (label_codes(query["columns"]) if "columns" in query else {}) | {"Insgesamt": TOTAL}
-    return {(rows.get(row, row), columns.get(column, column)): table.value(row, column)
-            for row in table.rows for column in table.columns}  # fmt: skip
+    return {(rows.get(row, period_of(row)), columns.get(column, period_of(column))):
+            table.value(row, column) for row in table.rows for column in table.columns}  # fmt: skip
 
 
 def from_json(body: dict[str, Any]) -> Cells:

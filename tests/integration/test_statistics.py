@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from flask_babel import force_locale
 
 from app.codebook import current_codebook
 from app.extensions import db
@@ -200,6 +201,60 @@ def test_periods_filters_and_not_stated(counting: Flask) -> None:
     assert only_2026.value(TOTAL) == published(january)
     for table in (years, quarters, months, gender, towns, only_2026):
         assert_nothing_below_k(table.protected)
+
+
+def test_a_land_filter_lists_only_its_towns_and_another_town_is_not_a_town_not_given(
+    counting: Flask,
+) -> None:
+    many(5, coded_land="be", coded_town="berlin")
+    elsewhere = many(6, coded_land="be", coded_town="other")
+    not_given = many(7, coded_land="be", coded_town=None)
+    hamburg = many(5, coded_land="hh", coded_town="hamburg")
+    town = current_codebook().question("town")
+    in_land = {land: [a.code for a in town.answers if a.land == land] for land in ("be", "hh")}
+    towns = table_for(rows="town", land="be")
+    assert [row.code for row in towns.rows] == [*in_land["be"], "other", NOT_STATED]
+    assert towns.value("other") == published(elsewhere)
+    assert towns.value(NOT_STATED) == published(not_given)
+    labels = {row.code: row.label for row in towns.rows}
+    assert labels["other"] == "Eine andere Stadt oder Gemeinde (nicht in der Liste)"
+    assert labels[NOT_STATED] == "Stadt oder Gemeinde nicht angegeben"
+    # Two Länder list the towns of both; as columns the same; without a Land filter, all.
+    both = table_for(rows="town", land="be,hh")
+    assert [row.code for row in both.rows] == [
+        code for code in town.codes if code in in_land["be"] + in_land["hh"] + ["other"]
+    ] + [NOT_STATED]
+    as_columns = table_for(rows="period", columns="town", land="hh")
+    assert [column.code for column in as_columns.columns] == [*in_land["hh"], "other", NOT_STATED]
+    assert as_columns.value(TOTAL, "hamburg") == published(hamburg)
+    assert len(table_for(rows="town").rows) == len(town.codes) + 1
+    # Each is its own filter too.
+    assert table_for(rows="land", town="other").value("be") == published(elsewhere)
+    assert table_for(rows="land", town=NOT_STATED).value("be") == published(not_given)
+
+
+def test_partial_periods_say_which_days_they_count(counting: Flask) -> None:
+    march = many(5, day=dt.date(2025, 3, 10))
+    years = table_for(rows="period")
+    first, now = years.rows
+    assert (first.code, first.label) == ("2025", "2025 (ab 1. März 2025)")
+    assert first.coverage is not None
+    assert (first.coverage.first_day, first.coverage.partial) == (dt.date(2025, 3, 1), True)
+    assert (now.code, now.label) == ("2026", "2026 (bis 26. November 2026)")
+    assert years.value("2025") == published(march)
+    # Months: the first is whole (the data begin on its 1st), this one ends today, and no
+    # month after today is listed, even when asked for.
+    months = table_for(rows="period", period="month", **{"from": "2025-01", "to": "2026-12"})
+    assert [row.code for row in months.rows][-2:] == ["2026-10", "2026-11"]
+    partial = {row.code: row.label for row in months.rows if row.coverage and row.coverage.partial}
+    assert partial == {"2026-11": "2026-11 (bis 26. November 2026)"}
+    assert months.value("2025-03") == published(march)
+    with force_locale("en"):
+        english = build_table(parse_query({"rows": "period"}), today=TODAY, lang="en")
+    assert [row.label for row in english.rows] == [
+        "2025 (from 1 March 2025)",
+        "2026 (until 26 November 2026)",
+    ]
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
 import pytest
+from babel.dates import format_date
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -124,17 +125,30 @@ def test_the_page_shows_protected_charts_and_tables(
     assert f'<html lang="{lang}" dir="ltr">' in html
     assert html.count("<h1") == 1
     assert "<script" not in html
-    assert html.count('role="img"') == 4
+    # Each chart twice: a phone and a wide layout, of which CSS shows one.
+    assert html.count('role="img"') == 8
     for chart in ("chart-years", "chart-months", "chart-types", "chart-lands"):
-        assert f'<title id="{chart}-title">' in html
-        assert f'<desc id="{chart}-desc">' in html
+        for layout in (chart, f"{chart}-phone"):
+            assert f'<title id="{layout}-title">' in html
+            assert f'<desc id="{layout}-desc">' in html
     assert html.count("<table") == 4
     # Every number is perturbed by its own incidents' record keys; nothing is withheld.
     nw, be, hb = record_keys["nw"], record_keys["be"], record_keys["hb"]
-    years, _months, types, lands = html_tables(html).values()
-    this_year = dt.date.today().year
-    assert years.value(str(this_year - 1)) == published_keys(db_app, nw)
-    assert years.value(str(this_year)) == published_keys(db_app, be, hb)
+    years, months, types, lands = html_tables(html).values()
+    today = dt.date.today()
+    this_year = today.year
+    # The data begin in June of last year, and this year is counted up to today.
+    day = {"de": "d. MMMM y", "en": "d MMMM y"}[lang]
+    since, until = {"de": ("ab", "bis"), "en": ("from", "until")}[lang]
+    first_day = format_date(dt.date(this_year - 1, 6, 1), day, locale=lang)
+    last_year = f"{this_year - 1} ({since} {first_day})"
+    now = f"{this_year} ({until} {format_date(today, day, locale=lang)})"
+    assert list(years.rows)[:2] == [last_year, now]
+    assert years.value(last_year) == published_keys(db_app, nw)
+    assert years.value(now) == published_keys(db_app, be, hb)
+    this_month = f"{today.month:02d}/{this_year} ({until} {format_date(today, day, locale=lang)})"
+    assert list(months.rows)[-1] == this_month
+    assert all("(" not in row for row in list(months.rows)[:-1])
     everything = published_keys(db_app, nw, be, hb)
     for table in (years, types, lands):  # all years: the same incidents, the same total
         assert table.value(list(table.rows)[-1]) == everything
@@ -169,8 +183,9 @@ def test_a_year_narrows_the_splits(
 ) -> None:
     last_year = str(dt.date.today().year - 1)
     html = counted.get(f"/de/statistics?year={last_year}").get_data(as_text=True)
-    assert f"Nach Bundesland ({last_year})" in html
-    lands = html_tables(html)[f"Vorfälle nach Bundesland, {last_year}"]
+    first_day = format_date(dt.date(int(last_year), 6, 1), "d. MMMM y", locale="de")
+    assert f"Nach Bundesland ({last_year}, ab {first_day})" in html
+    lands = html_tables(html)[f"Vorfälle nach Bundesland, {last_year}, ab {first_day}"]
     assert lands.value("Nordrhein-Westfalen") == published_keys(db_app, record_keys["nw"])
     assert lands.value("Berlin") == 0  # Berlin's are this year's
     assert lands.value("Insgesamt") == lands.value("Nordrhein-Westfalen")  # the same incidents

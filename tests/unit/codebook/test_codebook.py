@@ -314,7 +314,9 @@ def test_towns(codebook: Codebook) -> None:
     other = town.answers[-1]
     assert other.code == "other"
     assert other.land is None
-    assert other.label("en") == "Another town or municipality"
+    assert other.label("en") == "Another town or municipality (not in the list)"
+    # Not to be confused with a town nobody gave (the statistics name that one apart).
+    assert "nicht in der Liste" in other.label("de")
 
 
 @pytest.mark.parametrize(

@@ -16,10 +16,15 @@ from hypothesis import strategies as st
 from markupsafe import Markup
 
 from app.research.charts import (
+    CHAR_WIDTH,
     INK,
     LANDER_TILES,
+    MAX_TICK_INTERVALS,
+    NARROW_WIDTH,
     PAPER,
+    PARTIAL_MARK,
     SHADES,
+    WIDTH,
     Bar,
     bar_chart,
     column_chart,
@@ -314,14 +319,17 @@ def test_sixty_months_thin_the_labels_but_keep_every_value_in_a_tooltip() -> Non
 
 
 def test_a_long_label_wraps_and_is_cut_but_the_tooltip_keeps_it() -> None:
-    label = "Beleidigung, Beschimpfung oder Bedrohung im öffentlichen Raum und im Internet"
+    label = (
+        "Beleidigung, Beschimpfung oder Bedrohung im öffentlichen Raum, im Internet und "
+        "in der Nachbarschaft"
+    )
     group = items(draw(bar_chart, [Bar("k", label, 5)]), "chart-bar")["k"]
 
     label_text = group.find("text")
     assert label_text is not None
     lines = [span.text or "" for span in label_text.iter("tspan")]
-    assert len(lines) == 2
-    assert lines[1].endswith("…")
+    assert len(lines) == 3
+    assert lines[2].endswith("…")
     assert tooltip(group) == f"{label}: 5"
 
 
@@ -330,9 +338,8 @@ def test_a_word_longer_than_a_line_is_broken() -> None:
     group = items(draw(bar_chart, [Bar("k", label, 5)]), "chart-bar")["k"]
 
     lines = [span.text or "" for span in group.iter("tspan")]
-    assert len(lines) == 2
-    assert lines[0] == label[: len(lines[0])]
-    assert lines[1].endswith("…")
+    assert len(lines) == 3
+    assert "".join(lines) == label  # broken, nothing lost
     assert max(len(line) for line in lines) < len(label) / 2
 
 
@@ -562,3 +569,89 @@ def test_every_tile_shows_its_count_and_more_is_never_lighter(counts: dict[str, 
 def test_an_unknown_land_code_is_refused(values: dict[str, int], labels: dict[str, str]) -> None:
     with pytest.raises(ValueError, match="unknown Land"):
         land_tile_grid(dict(values), labels, chart_id="m", title="", description="")
+
+
+def estimated_extent(text: ET.Element, root: ET.Element) -> tuple[float, float]:
+    """The left and right end of a text line as the charts estimate it (CHAR_WIDTH a char)."""
+    x = float(text.get("x", "0"))
+    width = len(text.text or "") * CHAR_WIDTH
+    anchor = text.get("text-anchor")
+    for parent in root.iter("text"):
+        if text in list(parent):  # a tspan takes its text's anchor
+            anchor = parent.get("text-anchor")
+    if anchor == "end":
+        return x - width, x
+    if anchor == "middle":
+        return x - width / 2, x + width / 2
+    return x, x + width
+
+
+@pytest.mark.parametrize("width", [NARROW_WIDTH, WIDTH])
+@pytest.mark.parametrize("chart", [bar_chart, column_chart])
+@given(values=st.lists(st.integers(0, 2_000_000), min_size=1, max_size=24))
+@settings(max_examples=40, deadline=None)
+def test_either_layout_keeps_every_text_inside_its_width(
+    chart: Chart, width: int, values: list[int]
+) -> None:
+    labels = ["Benachteiligung bei der Wohnungssuche oder beim Wohnen", "2026", "Bedrohung"]
+    bars = [Bar(f"k{n}", labels[n % 3], value) for n, value in enumerate(values)]
+    root = parse(chart(bars, chart_id="c", title="t", description="d", width=width))
+    assert root.get("viewBox", "").startswith(f"0 0 {width} ")
+    lines = [t for t in root.iter("text") if t.text] + list(root.iter("tspan"))
+    for line in lines:
+        left, right = estimated_extent(line, root)
+        assert left >= 0, (line.text, left)
+        assert right <= width, (line.text, right)
+
+
+def test_on_a_phone_bar_labels_stand_whole_above_their_bars() -> None:
+    label = "Benachteiligung bei der Wohnungssuche oder beim Wohnen"
+    root = parse(
+        bar_chart([Bar("k", label, 63)], chart_id="c", title="t", description="d",
+                  width=NARROW_WIDTH)
+    )  # fmt: skip
+    assert "chart-stacked" in root.get("class", "")
+    group = items(root, "chart-bar")["k"]
+    label_text = group.find("text")
+    assert label_text is not None
+    assert label_text.get("text-anchor") == "start"
+    spans = list(label_text.iter("tspan"))
+    assert " ".join(span.text or "" for span in spans) == label  # wrapped, nothing cut
+    bar = group.find("rect")
+    assert bar is not None
+    assert max(float(span.get("y", "0")) for span in spans) < float(bar.get("y", "0"))
+    # The wide layout keeps the label beside the bar.
+    wide = items(draw(bar_chart, [Bar("k", label, 63)]), "chart-bar")["k"].find("text")
+    assert wide is not None
+    assert wide.get("text-anchor") == "end"
+
+
+@pytest.mark.parametrize("largest", [9, 99, 12_345, 1_999_999])
+def test_a_narrow_value_axis_has_fewer_ticks_that_do_not_touch(largest: int) -> None:
+    bars = [Bar("a", "A", largest), Bar("b", "B", 1)]
+    root = parse(bar_chart(bars, chart_id="c", title="t", description="d", width=NARROW_WIDTH))
+    ticks = [t for t in root.findall("text") if t.get("text-anchor") == "middle"]
+    assert 2 <= len(ticks) <= MAX_TICK_INTERVALS + 1
+    extents = sorted(estimated_extent(t, root) for t in ticks)
+    assert all(a[1] < b[0] for a, b in zip(extents, extents[1:], strict=False))
+
+
+def test_a_partial_period_is_marked_on_the_chart_and_named_in_full_in_its_tooltip() -> None:
+    bars = [Bar("2025", "2025", 40), Bar("2026", "2026", 30, note="bis 1. Dezember 2026")]
+    for chart in (column_chart, bar_chart):
+        found = items(draw(chart, bars), kind_of(chart))
+        assert tooltip(found["2026"]) == "2026 (bis 1. Dezember 2026): 30"
+        assert tooltip(found["2025"]) == "2025: 40"
+        assert f"2026{PARTIAL_MARK}" in texts(found["2026"])
+        assert f"2025{PARTIAL_MARK}" not in texts(found["2025"])
+
+
+def test_the_phone_tile_grid_fits_the_phone() -> None:
+    root = parse(
+        land_tile_grid({"nw": 123_456}, {}, chart_id="c", title="t", description="d",
+                       width=NARROW_WIDTH)
+    )  # fmt: skip
+    width = float(root.get("viewBox", "").split()[2])
+    assert width <= NARROW_WIDTH
+    tiles = [float(rect.get("width", "0")) for rect in root.iter("rect")]
+    assert max(tiles) < 72  # smaller tiles, text at the same size

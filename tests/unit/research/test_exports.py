@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from app.research.disclosure import TOTAL, Cell, protect_table
 from app.research.exports import FORMULA_STARTS, neutralise_formula, table_as_csv, table_as_json
+from app.research.periods import period_coverage
 from app.research.perturbation import perturbation_table
 from app.research.statistics import Category, StatisticsQuery, StatisticsTable
 
@@ -102,3 +103,37 @@ def test_a_two_dimensional_table_exports_every_cell_and_total_as_published(app: 
     assert {(cell["row"], cell["column"]): cell["count"] for cell in data["cells"]} == published
     assert all(set(cell) == {"row", "row_label", "column", "column_label", "count"}
                for cell in data["cells"])  # fmt: skip
+
+
+def test_a_period_exports_the_days_it_counts_and_whether_it_is_partial(app: Flask) -> None:
+    begin, today = dt.date(2025, 3, 1), dt.date(2026, 11, 26)
+    coverages = [period_coverage(code, begin, today) for code in ("2025", "2026")]
+    cells = {("2025", "be"): Cell(12, 1500), ("2026", "be"): Cell(7, 40)}
+    protected = protect_table(cells, ("2025", "2026"), ("be",), PERTURBATION)
+    table = StatisticsTable(
+        query=StatisticsQuery(rows="period", columns="land"),
+        rows=tuple(Category(c.code, f"{c.code} (…)", c) for c in coverages),
+        columns=(Category("be", "Berlin"),),
+        protected=protected,
+        codebook_versions=("2026.3",),
+        made_on=today,
+    )
+    with app.test_request_context():
+        lines = list(csv.reader(io.StringIO(table_as_csv(table))))
+        data = table_as_json(table)
+    assert lines[0][:7] == ["period", "period_label", "period_first_day", "period_last_day",
+                            "period_partial", "land", "land_label"]  # fmt: skip
+    days = {line[0]: line[2:5] for line in lines[1:] if line[5] == "be"}
+    assert days == {
+        "2025": ["2025-03-01", "2025-12-31", "true"],
+        "2026": ["2026-01-01", "2026-11-26", "true"],
+        TOTAL: ["", "", ""],
+    }
+    assert data["rows"]["categories"] == [
+        {"code": "2025", "label": "2025 (…)", "first_day": "2025-03-01",
+         "last_day": "2025-12-31", "partial": True},
+        {"code": "2026", "label": "2026 (…)", "first_day": "2026-01-01",
+         "last_day": "2026-11-26", "partial": True},
+    ]  # fmt: skip
+    # Categories that are no periods carry no days.
+    assert data["columns"]["categories"] == [{"code": "be", "label": "Berlin"}]

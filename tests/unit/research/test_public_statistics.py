@@ -218,3 +218,39 @@ def test_the_page_draws_only_values_of_the_protected_tables(
     assert one_year.by_land == {code: statistics.by_land.value("2025", code) for code in LANDS}
     assert one_year.by_type[0].label != every_year.by_type[0].label  # German, then English
     assert [bar.value for bar in one_year.by_land_bars] == list(one_year.by_land.values())
+
+
+def test_partial_years_and_months_are_marked_and_months_before_the_data_are_not_drawn(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    incidents = [Incident(2025, 5, TYPES[0], LANDS[0], n, "2026.3") for n in range(6)]
+    statistics = counted_statistics(monkeypatch, incidents, PERTURBATIONS[0])
+    assert statistics.data_begin == dt.date(2025, 5, 1)
+    with app.test_request_context():
+        german = public_page(statistics, ALL_YEARS, "de")
+        english = public_page(statistics, "2026", "en")
+    assert [(bar.key, bar.note) for bar in german.yearly] == [
+        ("2025", "ab 1. Mai 2025"),
+        ("2026", "bis 15. März 2026"),
+    ]
+    assert german.yearly[1].full_label == "2026 (bis 15. März 2026)"
+    # From the first month with data to this one: no month before, none after today.
+    assert [bar.key for bar in german.monthly] == [f"2025-{m:02d}" for m in range(5, 13)] + [
+        "2026-01",
+        "2026-02",
+        "2026-03",
+    ]
+    assert [bar.note for bar in german.monthly if bar.note] == ["bis 15. März 2026"]
+    assert german.monthly[-1].key == "2026-03"
+    assert (german.year_note, english.year_note) == ("", "until 15 March 2026")
+
+
+def test_without_data_only_this_year_up_to_today_is_shown(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    statistics = counted_statistics(monkeypatch, [], PERTURBATIONS[0])
+    assert statistics.data_begin is None
+    with app.test_request_context():
+        page = public_page(statistics, ALL_YEARS, "en")
+    assert [(bar.key, bar.note) for bar in page.yearly] == [("2026", "until 15 March 2026")]
+    assert [bar.key for bar in page.monthly] == ["2026-01", "2026-02", "2026-03"]
