@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from babel import Locale, UnknownLocaleError
 
@@ -131,6 +132,11 @@ class BaseConfig:
     # publishes it as an onion service (README, "Reporting through Tor"). Tor Browser then offers
     # the onion address to visitors of the normal one (an Onion-Location header on every page).
     ONION_ADDRESS: str | None = None
+    # Where "Leave this site quickly" (on every public page, and Escape) goes: a site so common
+    # that a visit to it, in the history or on a shared network, says nothing. Google's search
+    # page is the most visited site in Germany and everywhere else, in every language the
+    # service offers, loads fast on a weak connection and asks nothing. An https URL.
+    QUICK_EXIT_URL = "https://www.google.com/"
 
 
 class DevelopmentConfig(BaseConfig):
@@ -272,7 +278,9 @@ def check_config(config: dict[str, Any]) -> None:
     """
     config["LANGUAGES"] = parse_languages(config.get("LANGUAGES"))
     config["ONION_ADDRESS"] = parse_onion_address(config.get("ONION_ADDRESS"))
-    if config["ENV_NAME"] == "development" or config.get("TESTING"):
+    local = config["ENV_NAME"] == "development" or bool(config.get("TESTING"))
+    config["QUICK_EXIT_URL"] = check_quick_exit_url(config.get("QUICK_EXIT_URL"), local=local)
+    if local:
         return
     _require_secret(config, "SECRET_KEY", DEVELOPMENT_SECRET_KEY, "")
     _require_secret(
@@ -317,6 +325,47 @@ def parse_onion_address(value: Any) -> str | None:
             "hostname file."
         )
     return match.group(1)
+
+
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def check_quick_exit_url(value: Any, *, local: bool = False) -> str:
+    """The quick exit's target: an absolute https URL with a host and nothing else in it.
+
+    ``local`` (development and tests) also admits http on this machine, where no TLS is.
+
+    Raises:
+        ConfigurationError: for anything else, naming the setting.
+    """
+    problem = "is not a text"
+    if isinstance(value, str):
+        problem = _quick_exit_problem(value, local=local)
+        if not problem:
+            return value
+    raise ConfigurationError(
+        f"QUICK_EXIT_URL {problem}. Set MELDEPORTAL_QUICK_EXIT_URL (or QUICK_EXIT_URL in "
+        "instance/config.py) to the https address of a neutral, widely used site, e.g. "
+        "https://www.google.com/."
+    )
+
+
+def _quick_exit_problem(value: str, *, local: bool) -> str:
+    if not value or any(character.isspace() or ord(character) < 32 for character in value):
+        return "is empty or holds spaces or control characters"
+    try:
+        parts = urlsplit(value)
+        host = parts.hostname
+        parts.port  # noqa: B018 - raises ValueError for a port that is not one
+    except ValueError:
+        return f"{value!r} is not a URL"
+    if not host:
+        return f"{value!r} names no site (write it with https://)"
+    if parts.username is not None or parts.password is not None:
+        return f"{value!r} holds a user name or password"
+    if parts.scheme == "https" or (local and parts.scheme == "http" and host in LOOPBACK_HOSTS):
+        return ""
+    return f"{value!r} is not an https address"
 
 
 def parse_languages(value: Any) -> tuple[Language, ...]:
