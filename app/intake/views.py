@@ -46,7 +46,7 @@ from app.models import Report
 from app.notifications import NEW_REPORT, REPORTER_ANSWERED, queue_notification
 from app.requests import accepts_uploads, upload_was_kept
 from app.security import forbid_caching
-from app.text import isolate, normalise_text
+from app.text import isolate, normalise_text, without_format_characters
 
 IMAGE_MESSAGES = {
     "too_large": _l("Das Bild „%(name)s“ ist größer als 10 MB."),
@@ -406,8 +406,9 @@ def _code_page(
 
 def _typed_code() -> str:
     """The code as typed, for the field again (never logged): a person checks it sign by sign
-    against their note, so it keeps their spelling; only invisible and control characters go."""
-    return normalise_text(request.form.get("code", "")[:100])
+    against their note, so it keeps their spelling. Only what they cannot see goes (control and
+    format characters: a direction mark would reorder the field; reading ignores them too)."""
+    return normalise_text(without_format_characters(request.form.get("code", "")[:100]))
 
 
 def _pending_message() -> tuple[str, str]:
