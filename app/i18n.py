@@ -12,6 +12,7 @@ from flask import Flask, current_app, g, request, url_for
 from werkzeug.routing import AnyConverter, Map
 
 from app.config import DEFAULT_LANGUAGE, Language
+from app.dates import day_element, format_day, format_moment, format_period, period_element
 
 
 def languages() -> tuple[Language, ...]:
@@ -86,6 +87,11 @@ def init_i18n(app: Flask) -> None:
     app.url_value_preprocessor(pull_language)
     app.url_defaults(add_language)
     app.context_processor(template_helpers)
+    # Dates in templates go through these, never str(date) or strftime (app/dates.py).
+    app.jinja_env.filters.update(
+        day=day_element, period=period_element, day_text=format_day,
+        period_text=format_period, moment=format_moment,
+    )  # fmt: skip
 
 
 def language_switch_url(lang: str) -> str:

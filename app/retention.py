@@ -47,6 +47,37 @@ class PurgeResult:
         )
 
 
+@dataclass(frozen=True)
+class RetentionOutlook:
+    """How long a report's personal data is kept, as its reporter is told it (days only).
+
+    ``kind`` is one of:
+
+    - ``"on_day"``: the deadline in force is ``day``; the daily purge deletes the data then;
+    - ``"due"``: the deadline has come; the next daily purge deletes the data;
+    - ``"requested"``: the reporter asked for deletion and staff have not yet honoured it;
+    - ``"after_close"``: the case is open; the deadline will be ``RETENTION_DAYS`` after it is
+      closed (``days``), so ``day``, that many days from today, is the earliest it can be.
+    """
+
+    kind: str
+    day: dt.date | None = None
+    days: int = 0
+
+
+def retention_outlook(report: Report, today: dt.date, days: int) -> RetentionOutlook:
+    """What the status page says about deletion for ``report`` on ``today`` (``days`` is the
+    ``RETENTION_DAYS`` setting). A purged report has no outlook: its status cannot be opened."""
+    deadline = report.retention_deadline
+    if deadline is not None and deadline <= today:
+        return RetentionOutlook("due")
+    if deadline is not None:
+        return RetentionOutlook("on_day", deadline)
+    if report.deletion_requested_on is not None:
+        return RetentionOutlook("requested")
+    return RetentionOutlook("after_close", today + dt.timedelta(days=days), days)
+
+
 def set_deadline_on_close(report: Report, closed_on: dt.date, days: int) -> dt.date | None:
     """Give the report's personal data its deadline when the case is closed.
 

@@ -33,6 +33,7 @@ from app.extensions import db
 from app.intake.services import find_report
 from app.mailbox import ShownMessage, shown_messages
 from app.models import Attachment, Incident, Report, StatusSession
+from app.retention import RetentionOutlook, retention_outlook
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ class ReportStatus:
     deletion_requested_on: dt.date | None
     messages: list[ShownMessage]
     images: int
+    retention: RetentionOutlook
 
 
 class ReportPurged(LookupError):
@@ -158,8 +160,11 @@ def purge_status_sessions(today: dt.date) -> int:
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-def report_status(report: Report, mailbox_key: ReportKey) -> ReportStatus:
-    """What the status page shows: the state, the opened mailbox (``app.mailbox``), images."""
+def report_status(
+    report: Report, mailbox_key: ReportKey, *, today: dt.date, retention_days: int
+) -> ReportStatus:
+    """What the status page shows: the state, the opened mailbox (``app.mailbox``), images,
+    and until when the personal data is kept (``retention_days``: ``RETENTION_DAYS``)."""
     incident = db.session.scalars(select(Incident).where(Incident.report_id == report.id)).first()
     return ReportStatus(
         state=incident.state if incident else "received",
@@ -167,6 +172,7 @@ def report_status(report: Report, mailbox_key: ReportKey) -> ReportStatus:
         deletion_requested_on=report.deletion_requested_on,
         messages=shown_messages(report, mailbox_key),
         images=len(report.attachments),
+        retention=retention_outlook(report, today, retention_days),
     )
 
 

@@ -28,9 +28,10 @@ from werkzeug.exceptions import RequestEntityTooLarge, TooManyRequests, Unsuppor
 
 from app.audit import security_log
 from app.codebook import current_codebook
+from app.crypto.codes import normalise as normalise_code
 from app.crypto.envelope import ReportKey
 from app.crypto.errors import ImageRejected
-from app.crypto.receipts import receipt_for_submission
+from app.crypto.receipts import RECEIPT_CHARACTERS, receipt_for_submission
 from app.crypto.reports import Evidence
 from app.database import write_now
 from app.errors import render_error
@@ -45,7 +46,7 @@ from app.models import Report
 from app.notifications import NEW_REPORT, REPORTER_ANSWERED, queue_notification
 from app.requests import accepts_uploads, upload_was_kept
 from app.security import forbid_caching
-from app.text import isolate, normalise_text
+from app.text import isolate, normalise_text, without_format_characters
 
 IMAGE_MESSAGES = {
     "too_large": _l("Das Bild „%(name)s“ ist größer als 10 MB."),
@@ -151,6 +152,19 @@ def _expired_form_notice(form: ReportFormBase) -> str:
     return _with_images_again(notice, form)
 
 
+def status_address() -> str:
+    """The status page's address written out in the page's language, for paper.
+
+    ``PUBLIC_BASE_URL`` when the operator set it (behind a proxy the request may name an
+    internal host), else the host this request came to.
+    """
+    base = current_app.config.get("PUBLIC_BASE_URL")
+    if not base:
+        return url_for("intake.status", _external=True)
+    path = url_for("intake.status")[len(request.script_root) :]
+    return str(base).rstrip("/") + path
+
+
 def _render_receipt(
     signed_token: str | None, error: str | None = None, status: int = 200
 ) -> tuple[str, int]:
@@ -160,8 +174,9 @@ def _render_receipt(
         abort(400)
     receipt = receipt_for_submission(_receipt_secret(), token[0])
     return render_template(
-        "intake/receipt.html", receipt=receipt, form_token=signed_token, error=error
-    ), status
+        "intake/receipt.html", receipt=receipt, form_token=signed_token, error=error,
+        status_address=status_address(),
+    ), status  # fmt: skip
 
 
 def _evidence(form: ReportFormBase) -> list[Evidence] | None:
@@ -266,7 +281,7 @@ def receipt_kept() -> ResponseReturnValue:
 
 @bp.get("/<lang:lang>/report/thanks")
 def thanks() -> str:
-    return render_template("intake/thanks.html")
+    return render_template("intake/thanks.html", status_address=status_address())
 
 
 @bp.errorhandler(CSRFError)
@@ -285,7 +300,7 @@ def keep_what_was_typed_on_csrf_failure(error: CSRFError) -> ResponseReturnValue
         return _render_form(form, _expired_form_notice(form), 400)
     if endpoint == "intake.status":
         notice = _("Die Sitzung war abgelaufen. Bitte öffnen Sie Ihre Meldung noch einmal.")
-        return _code_page(notice, 400, code=request.form.get("code", "")[:100])
+        return _code_page_again(notice, 400)
     if endpoint in STATUS_ACTIONS:
         opened = _open_report()
         if opened is None:
@@ -313,7 +328,7 @@ def keep_the_form_when_limited(error: TooManyRequests) -> ResponseReturnValue:
     if request.endpoint == "intake.status":
         notice = _("Zu viele Versuche. Bitte warten Sie eine Viertelstunde und versuchen Sie es "
                    "dann noch einmal.")  # fmt: skip
-        return _code_page(notice, 429)
+        return _code_page_again(notice, 429)
     return render_error(error)
 
 
@@ -389,10 +404,48 @@ def _code_page(
     ), status  # fmt: skip
 
 
+def _typed_code() -> str:
+    """The code as typed, for the field again (never logged): a person checks it sign by sign
+    against their note, so it keeps their spelling. Only what they cannot see goes (control and
+    format characters: a direction mark would reorder the field; reading ignores them too)."""
+    return normalise_text(without_format_characters(request.form.get("code", "")[:100]))
+
+
+def _pending_message() -> tuple[str, str]:
+    """A message typed on an ended status view, carried by the code form."""
+    text = normalise_text(request.form.get("pending_text", ""))
+    kind = "addition" if request.form.get("pending_kind") == "addition" else "message"
+    return text, kind
+
+
+def _code_page_again(notice: str, status: int) -> ResponseReturnValue:
+    """The code form after a refused POST of it, with everything it carried, the code too."""
+    pending_text, pending_kind = _pending_message()
+    return _code_page(notice, status, code=_typed_code(), pending_text=pending_text,
+                      pending_kind=pending_kind)  # fmt: skip
+
+
+def _wrong_code_notice(typed: str) -> str:
+    """Names the count of signs read when it is not a code's: the likeliest slip."""
+    count = len(normalise_code(typed))
+    if count != RECEIPT_CHARACTERS:
+        return str(_("Zu diesem Code haben wir keine Meldung gefunden. Ein Code hat %(expected)s "
+                     "Zeichen (ohne Bindestriche), wir haben %(count)s gelesen. Bitte prüfen Sie "
+                     "ihn Zeichen für Zeichen.", expected=RECEIPT_CHARACTERS,
+                     count=count))  # fmt: skip
+    return str(_("Zu diesem Code haben wir keine Meldung gefunden. Bitte prüfen Sie ihn "
+                 "Zeichen für Zeichen."))  # fmt: skip
+
+
 def _typed_message() -> tuple[str, str]:
     text = normalise_text(request.form.get("text", ""))
     kind = "addition" if request.form.get("kind") == "addition" else "message"
     return text, kind
+
+
+def _report_status(report: Report, mailbox_key: ReportKey) -> followup.ReportStatus:
+    return followup.report_status(report, mailbox_key, today=_today(),
+                                  retention_days=current_app.config["RETENTION_DAYS"])  # fmt: skip
 
 
 def _status_lost(status: int) -> ResponseReturnValue:
@@ -412,7 +465,7 @@ def _status_lost(status: int) -> ResponseReturnValue:
 
 def _status_action_again(report: Report, mailbox_key: ReportKey) -> ResponseReturnValue:
     """The status page again, with what was typed, after a form that was too old to accept."""
-    shown = followup.report_status(report, mailbox_key)
+    shown = _report_status(report, mailbox_key)
     notice = _("Das Formular war abgelaufen. Bitte senden Sie es noch einmal.")
     text, kind = _typed_message()
     if request.endpoint == "intake.status_evidence":
@@ -429,8 +482,7 @@ def status() -> ResponseReturnValue:
     """Enter the receipt code (POST), then see the report's state and mailbox (GET)."""
     if request.method == "POST":
         typed = request.form.get("code", "")[:100]
-        pending_text = normalise_text(request.form.get("pending_text", ""))
-        pending_kind = "addition" if request.form.get("pending_kind") == "addition" else "message"
+        pending_text, pending_kind = _pending_message()
         try:
             ticket = followup.open_status(
                 typed,
@@ -443,10 +495,7 @@ def status() -> ResponseReturnValue:
                        "Zahlen bleiben in der Statistik.")  # fmt: skip
             return _code_page(notice)
         if ticket is None:
-            notice = _("Zu diesem Code haben wir keine Meldung gefunden. Bitte prüfen Sie ihn "
-                       "Zeichen für Zeichen.")  # fmt: skip
-            return _code_page(notice, 404, code=typed, pending_text=pending_text,
-                              pending_kind=pending_kind)  # fmt: skip
+            return _code_page_again(_wrong_code_notice(typed), 404)
         _forget()  # a browser has one status session: the new one replaces the old one
         _remember(ticket)
         if not pending_text:
@@ -454,7 +503,7 @@ def status() -> ResponseReturnValue:
         opened = _open_report()
         if opened is None:  # pragma: no cover - the session was opened just now
             return redirect(url_for("intake.status"), 303)
-        shown = followup.report_status(*opened)
+        shown = _report_status(*opened)
         notice = _("Ihr Text ist eingefügt. Bitte prüfen Sie ihn und senden Sie ihn ab.")
         return render_template("intake/status.html", status=shown, notice_text=notice,
                                message_text=pending_text, message_kind=pending_kind)  # fmt: skip
@@ -462,7 +511,7 @@ def status() -> ResponseReturnValue:
     if opened is None:
         return _code_page()
     report, mailbox_key = opened
-    shown = followup.report_status(report, mailbox_key)
+    shown = _report_status(report, mailbox_key)
     return render_template("intake/status.html", status=shown, notice=request.args.get("done"))
 
 
@@ -490,7 +539,7 @@ def status_message(report: Report, mailbox_key: ReportKey) -> ResponseReturnValu
     try:
         add_message(report, mailbox_key, text, author=REPORTER, kind=kind, today=_today())
     except TextRefused as refused:
-        shown = followup.report_status(report, mailbox_key)
+        shown = _report_status(report, mailbox_key)
         return render_template(
             "intake/status.html", status=shown, message_error=refused.message,
             message_text=text, message_kind=kind,
@@ -508,7 +557,7 @@ def status_evidence(report: Report, mailbox_key: ReportKey) -> ResponseReturnVal
     if not uploads:
         problems = [_("Bitte wählen Sie mindestens ein Bild aus.")]
     if problems:
-        shown = followup.report_status(report, mailbox_key)
+        shown = _report_status(report, mailbox_key)
         return render_template("intake/status.html", status=shown, evidence_errors=problems), 422
     followup.add_evidence(report, mailbox_key, evidence)
     return redirect(url_for("intake.status", done="evidence"), 303)
@@ -518,7 +567,7 @@ def status_evidence(report: Report, mailbox_key: ReportKey) -> ResponseReturnVal
 @with_open_report
 def status_delete(report: Report, mailbox_key: ReportKey) -> ResponseReturnValue:
     if request.form.get("confirm") != "y":
-        shown = followup.report_status(report, mailbox_key)
+        shown = _report_status(report, mailbox_key)
         error = _("Bitte bestätigen Sie, dass Ihre Meldung gelöscht werden soll.")
         return render_template("intake/status.html", status=shown, delete_error=error), 422
     followup.request_deletion(report, _today())

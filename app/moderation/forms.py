@@ -27,7 +27,7 @@ from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  #
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from app.codebook import Codebook
-from app.dates import EARLIEST_DATE, LATEST_DATE, iso_date
+from app.dates import EARLIEST_DATE, LATEST_DATE, format_day, iso_date
 from app.extensions import db
 from app.models import Incident, User
 from app.models.user import ROLES
@@ -101,7 +101,7 @@ def _day(form: FlaskForm, field: Field) -> None:
     if _text(field.data) and iso_date(field.data) is None:
         raise ValidationError(str(DATE_FILTER_ERROR) % {
             "name": field.label.text,
-            "first": EARLIEST_DATE.isoformat(), "last": LATEST_DATE.isoformat(),
+            "first": format_day(EARLIEST_DATE), "last": format_day(LATEST_DATE),
         })  # fmt: skip
 
 

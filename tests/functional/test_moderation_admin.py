@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from app.api.tokens import create_token
 from app.crypto import keyring
+from app.dates import format_day
 from app.extensions import db
 from app.models import ApiToken, AuditEvent, KeySlot, User
 from app.models.user import ADMIN, MODERATOR, RESEARCHER
@@ -201,7 +202,8 @@ def test_admin_lists_and_revokes_an_api_token(intake_app: Flask) -> None:
     assert done.headers["Location"].endswith(f"/moderation/admin/tokens?revoked={token_id}")
     html = client.get(done.headers["Location"]).get_data(as_text=True)
     assert "Der API-Schlüssel „Beratungsstelle Nord“ ist widerrufen." in html
-    assert f"widerrufen am {today}" in html
+    revoked_on = f'<time datetime="{today.isoformat()}">{format_day(today, "de")}</time>'
+    assert f"widerrufen am {revoked_on}" in html
     assert revoke not in html  # no button for a revoked token
     assert text not in html
     assert token_hash not in html
