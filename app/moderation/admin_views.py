@@ -224,7 +224,8 @@ def invitation(token: str) -> ResponseReturnValue:
                                error=first_error(form)), 422  # fmt: skip
     password = form.password.data or ""
     try:
-        enrolment = accept_invitation(found, password, now=_now(),
+        # The new account speaks the language the invitation was read in.
+        enrolment = accept_invitation(found, password, now=_now(), language=g.lang,
                                       params=KdfParams.from_config(current_app.config))  # fmt: skip
     except AccountError as error:
         return render_template("moderation/invitation.html", invitation=found,
