@@ -20,6 +20,7 @@ class AuditTag(StrEnum):
     admin's audit page can filter by subject (the part before the colon).
     """
 
+    ACCOUNT_CONFIRM_SECOND_FACTOR = "account:confirm_second_factor"
     ACCOUNT_CREATE = "account:create"
     ACCOUNT_REMOVE = "account:remove"
     ACCOUNT_RESET = "account:reset"

@@ -13,7 +13,7 @@ from app.crypto.kdf import KdfParams
 from app.crypto.keyring import unlock_with_recovery
 from app.extensions import db
 from app.models.user import ADMIN, MODERATOR
-from app.moderation.accounts import create_user
+from app.moderation.accounts import ConfirmedSecret, create_user
 
 CHEAP = KdfParams(memory_kib=1024, iterations=1, lanes=1)
 PASSWORD = "ein langes Test-Passwort"
@@ -39,9 +39,23 @@ def make_staff(role: str, recovery_key: str | None, email: str | None = None) ->
     holds_keys = role in (ADMIN, MODERATOR) and recovery_key is not None
     unlocked = unlock_with_recovery(recovery_key or "") if holds_keys else None
     enrolment = create_user(
-        email, role, PASSWORD, today=dt.date.today(), params=CHEAP, unlocked=unlocked
-    )
+        email, role, PASSWORD, today=dt.date.today(), params=CHEAP, unlocked=unlocked,
+        second_factor=confirmed_secret(),
+    )  # fmt: skip
     db.session.commit()
-    query = parse_qs(urlsplit(enrolment.provisioning_uri).query)
-    secret = base64.b32decode(query["secret"][0] + "=" * (-len(query["secret"][0]) % 8))
+    secret = secret_of(enrolment.provisioning_uri)
     return Staff(email, role, PASSWORD, secret, enrolment.recovery_codes)
+
+
+def confirmed_secret() -> ConfirmedSecret:
+    """A new second factor confirmed with the code of two steps ago, so that the test's own
+    logins (with the current code) are not refused as a reused code."""
+    secret = credentials.new_totp_secret()
+    now = time.time()
+    step = credentials.totp_step(now) - 2
+    return ConfirmedSecret(secret, step)
+
+
+def secret_of(provisioning_uri: str) -> bytes:
+    query = parse_qs(urlsplit(provisioning_uri).query)
+    return base64.b32decode(query["secret"][0] + "=" * (-len(query["secret"][0]) % 8))

@@ -19,8 +19,9 @@ from app.crypto.sessions import SessionTicket, end_session
 from app.i18n import language_codes, preferred_language
 from app.models import User
 
-# The only doors without a login: the login itself and an invitation link (its token is the key).
-PUBLIC_ENDPOINTS = frozenset({"moderation.login", "moderation.invitation"})
+# The only doors without a login: the login itself, an invitation link (its token is the key)
+# and the enrolment that follows it (the enrolment ticket in the cookie is the key).
+PUBLIC_ENDPOINTS = frozenset({"moderation.login", "moderation.invitation", "moderation.enrolment"})
 SESSION_KEY = "staff"
 
 View = TypeVar("View", bound=Callable[..., Any])

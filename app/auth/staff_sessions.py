@@ -54,7 +54,8 @@ def staff_of_session(token: str, *, now: dt.datetime, idle_timeout: dt.timedelta
         db.session.delete(row)
         return None
     user = db.session.get(User, row.user_id)
-    if user is None or not user.active:
+    # A second factor not confirmed yet (a reset since this login began) admits nobody.
+    if user is None or not user.active or user.totp_confirmed_on is None:
         return None
     if now - seen >= TOUCH_INTERVAL:
         row.last_seen_at = now

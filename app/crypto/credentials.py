@@ -8,6 +8,7 @@ are the accounts service's; this module only derives, seals, opens and checks.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import os
 import secrets
@@ -23,7 +24,7 @@ from app.crypto import codes
 from app.crypto.envelope import NONCE_BYTES
 from app.crypto.errors import SessionLocked
 from app.crypto.kdf import KdfParams, derive_from_password
-from app.crypto.sessions import SESSION_V1, open_session, seal_session
+from app.crypto.sessions import SESSION_V1, new_session_secret, open_session, seal_session
 
 TOTP_STEP = 30
 TOTP_DIGITS = 6
@@ -33,6 +34,8 @@ VERIFIER_BYTES = KEY_BYTES = 32
 TOTP_V1 = SESSION_V1
 # Sealed in the one format of sealed sessions: version ‖ nonce ‖ ciphertext, kind and address bound.
 TOTP_KIND = "totp"
+# A new secret, sealed for the enrolling browser's cookie until its holder confirms it.
+ENROLMENT_KIND = "totp-enrolment"
 # Sealed before the version byte existed: nonce ‖ ciphertext of the 20-byte secret and its tag.
 _LEGACY_LENGTH = NONCE_BYTES + TOTP_SECRET_BYTES + 16
 
@@ -64,6 +67,24 @@ def new_totp_secret() -> bytes:
 def seal_totp_secret(secret: bytes, key: bytes, email: str) -> bytes:
     """version ‖ nonce ‖ AES-256-GCM(secret), bound to the account's address."""
     return seal_session(TOTP_KIND, email, key, secret)
+
+
+def seal_enrolment(payload: bytes, email: str) -> tuple[bytes, bytes]:
+    """(server half, cookie half): a random key and the new secret (``payload``) sealed under it.
+
+    Neither half alone gives the secret: the key stays in the account's row until the
+    confirmation erases it, the sealed secret travels only in the enrolling browser's cookie.
+    """
+    key = new_session_secret()
+    return key, seal_session(ENROLMENT_KIND, email, key, payload)
+
+
+def open_enrolment(key: bytes, sealed: bytes, email: str) -> bytes | None:
+    """The payload of an enrolment ticket, or None when the halves do not belong together."""
+    try:
+        return open_session(ENROLMENT_KIND, email, key, sealed)
+    except SessionLocked:
+        return None
 
 
 def is_legacy_totp_seal(sealed: bytes) -> bool:
@@ -110,6 +131,12 @@ def totp_code(secret: bytes, step: int) -> str:
 def provisioning_uri(secret: bytes, email: str, issuer: str) -> str:
     """The otpauth:// address an authenticator app reads from a QR code."""
     return _totp(secret).get_provisioning_uri(email, issuer)
+
+
+def secret_text(secret: bytes) -> str:
+    """The secret as an authenticator app asks for it when typed: base32, in groups of four."""
+    text = base64.b32encode(secret).decode().rstrip("=")
+    return " ".join(text[start : start + 4] for start in range(0, len(text), 4))
 
 
 def hash_recovery_code(code: str) -> str:

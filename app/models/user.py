@@ -22,6 +22,12 @@ class User(Base):
     they can be raised). The TOTP secret is sealed under a key derived from the same password,
     so a copy of the database holds no usable second factor. Admins and moderators also hold a
     key slot (``key_slot.account_id``) that opens the reports; researchers never do.
+
+    A new second factor counts only once its holder has typed one current code from it
+    (``totp_confirmed_on``); until then the account cannot log in. ``totp_enrolment_key`` is
+    the server's half of the enrolment ticket in the enrolling browser's cookie (the TOTP secret
+    sealed under it), so the enrolment page can show the QR code again and check the code without
+    asking for the password; it is erased at the confirmation.
     """
 
     __tablename__ = "user"
@@ -35,6 +41,8 @@ class User(Base):
     password_verifier: Mapped[bytes] = mapped_column(LargeBinary(32))
     sealed_totp_secret: Mapped[bytes] = mapped_column(LargeBinary)
     last_totp_step: Mapped[int | None] = mapped_column(Integer)  # refuses a reused code
+    totp_confirmed_on: Mapped[dt.date | None] = mapped_column(Date)
+    totp_enrolment_key: Mapped[bytes | None] = mapped_column(LargeBinary(32))
     notify_new_reports: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_on: Mapped[dt.date] = mapped_column(Date)

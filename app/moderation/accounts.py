@@ -29,10 +29,25 @@ from app.models.user import ADMIN, MODERATOR, ROLES
 RECOVERY_CODES = 10
 RECOVERY_CHARACTERS = 16  # 80 bits each
 MIN_PASSWORD, MAX_PASSWORD = 12, 128
+MIN_DIFFERENT_CHARACTERS = 5
 ISSUER = "Meldeportal"
 COMMON_PASSWORDS_FILE = Path(__file__).parent / "common_passwords.txt"
 UNKNOWN_ROLE = _l("Diese Rolle gibt es nicht.")
 TAKEN_EMAIL = _l("Es gibt schon ein Konto mit dieser E-Mail-Adresse.")
+
+
+# What an account can do now (the admin's accounts page shows it).
+ACTIVE, WAITING_FOR_KEYS, WAITING_FOR_CONFIRMATION = "active", "waiting_for_keys", "unconfirmed"
+
+
+def account_state(user: User, *, slot_pending: bool) -> str:
+    """``WAITING_FOR_CONFIRMATION`` until the second factor is confirmed (no login at all),
+    then ``WAITING_FOR_KEYS`` while a key holder's slot is not granted, else ``ACTIVE``."""
+    if user.totp_confirmed_on is None:
+        return WAITING_FOR_CONFIRMATION
+    if slot_pending and user.role in (ADMIN, MODERATOR):
+        return WAITING_FOR_KEYS
+    return ACTIVE
 
 
 class AccountError(ValueError):
@@ -49,7 +64,19 @@ class AccountError(ValueError):
 
 
 class WeakPassword(AccountError):
-    pass
+    """A password the rules refuse; ``rule`` names the rule it broke (one message each)."""
+
+    def __init__(self, rule: str, english: str, *, message: object) -> None:
+        super().__init__(english, message=message)
+        self.rule = rule
+
+
+class WrongCode(AccountError):
+    """The code typed to confirm a new second factor is not its current one."""
+
+
+class EnrolmentGone(AccountError):
+    """The enrolment ticket belongs to no unconfirmed second factor (confirmed or reset since)."""
 
 
 class LoginRefused(Exception):
@@ -62,11 +89,15 @@ class LastAdmin(AccountError):
 
 @dataclass(frozen=True)
 class Enrolment:
-    """What a new account holder needs once: the authenticator URI and recovery codes."""
+    """What a new account holder needs once: the authenticator URI (the QR code's content), the
+    secret written out for typing, and recovery codes. ``ticket`` is the cookie half of the
+    enrolment ticket while the second factor waits for its confirmation (else None)."""
 
     user: User
     provisioning_uri: str
+    secret_text: str
     recovery_codes: list[str]
+    ticket: bytes | None = None
 
     def __repr__(self) -> str:
         return f"Enrolment(user={self.user.id})"
@@ -77,23 +108,52 @@ def _common_passwords() -> frozenset[str]:
 
 
 def check_password_strength(password: str, email: str = "") -> None:
-    """Raises: WeakPassword with a message that says what to change."""
-    if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
+    """The password rules, one refusal per rule, checked in this order (the same for the staff
+    pages and ``flask users create``).
+
+    Raises: WeakPassword whose ``rule`` is "too_short", "too_long", "email", "email_name",
+        "too_few_characters" or "common", with a message that says what to change.
+    """
+    if len(password) < MIN_PASSWORD:
         raise WeakPassword(
-            f"The password needs {MIN_PASSWORD} to {MAX_PASSWORD} characters.",
-            message=_l("Das Passwort braucht %(min)s bis %(max)s Zeichen.",
-                       min=MIN_PASSWORD, max=MAX_PASSWORD),
+            "too_short", f"The password is too short: it needs at least {MIN_PASSWORD} characters.",
+            message=_l("Das Passwort ist zu kurz: es braucht mindestens %(min)s Zeichen.",
+                       min=MIN_PASSWORD),
+        )  # fmt: skip
+    if len(password) > MAX_PASSWORD:
+        raise WeakPassword(
+            "too_long", f"The password is too long: it may have at most {MAX_PASSWORD} characters.",
+            message=_l("Das Passwort ist zu lang: es darf höchstens %(max)s Zeichen haben.",
+                       max=MAX_PASSWORD),
         )  # fmt: skip
     lowered = password.lower()
-    name = email.split("@")[0].lower()
-    # A name of a few letters is in many good passwords by chance; only longer ones count.
-    if lowered in _common_passwords() or (len(name) >= 4 and name in lowered):
+    address = email.strip().lower()
+    name = address.split("@")[0]
+    if address and address in lowered:
         raise WeakPassword(
-            "This password is too common or contains the e-mail name.",
-            message=_l(
-                "Dieses Passwort ist zu verbreitet oder enthält den Namen der E-Mail-Adresse."
-            ),
-        )
+            "email", "The password must not be or contain the e-mail address.",
+            message=_l("Das Passwort darf nicht die E-Mail-Adresse sein oder enthalten."),
+        )  # fmt: skip
+    # A name of a few letters is in many good passwords by chance; only longer ones count.
+    if len(name) >= 4 and name in lowered:
+        raise WeakPassword(
+            "email_name", "The password must not contain the name of the e-mail address.",
+            message=_l("Das Passwort darf den Namen aus der E-Mail-Adresse (%(name)s) nicht "
+                       "enthalten.", name=name),
+        )  # fmt: skip
+    if len(set(lowered)) < MIN_DIFFERENT_CHARACTERS:
+        raise WeakPassword(
+            "too_few_characters",
+            f"The password repeats too few characters: use at least {MIN_DIFFERENT_CHARACTERS} "
+            "different ones.",
+            message=_l("Das Passwort wiederholt zu wenige Zeichen: bitte mindestens %(count)s "
+                       "verschiedene.", count=MIN_DIFFERENT_CHARACTERS),
+        )  # fmt: skip
+    if lowered in _common_passwords():
+        raise WeakPassword(
+            "common", "This password is on the list of common passwords.",
+            message=_l("Dieses Passwort steht auf der Liste häufiger Passwörter."),
+        )  # fmt: skip
 
 
 def _new_recovery_codes(user: User) -> list[str]:
@@ -104,16 +164,114 @@ def _new_recovery_codes(user: User) -> list[str]:
     return fresh
 
 
-def _set_credentials(user: User, password: str, params: KdfParams) -> str:
-    """New password and a new TOTP secret (a reset always re-enrols the second factor)."""
+@dataclass(frozen=True)
+class ConfirmedSecret:
+    """A new TOTP secret whose holder has typed its code of ``step`` (``confirm_new_secret``)."""
+
+    secret: bytes
+    step: int
+
+    def __repr__(self) -> str:
+        return f"ConfirmedSecret(step={self.step})"
+
+
+def _matching_step(secret: bytes, code: str, now: dt.datetime, last_step: int | None) -> int | None:
+    """The time step whose code ``code`` is (one step of clock drift either way), never one
+    at or before ``last_step``: a code is accepted once."""
+    digits = "".join(char for char in code if char.isdigit())
+    if len(digits) != TOTP_DIGITS or len(code.strip()) > TOTP_DIGITS + 1:
+        return None
+    step = credentials.totp_step(now.timestamp())
+    for candidate in (step, step - 1, step + 1):
+        if last_step is not None and candidate <= last_step:
+            continue
+        if credentials.totp_matches(secret, digits, candidate):
+            return candidate
+    return None
+
+
+WRONG_CODE = _l(
+    "Dieser Code passt nicht. Bitte geben Sie den Code ein, den die Authenticator-App gerade "
+    "für das Meldeportal zeigt (6 Ziffern), und prüfen Sie, ob die Uhrzeit des Telefons stimmt."
+)
+
+
+def confirm_new_secret(secret: bytes, code: str, *, now: dt.datetime) -> ConfirmedSecret:
+    """Check one current code of a secret that is not stored yet (``flask users create``).
+
+    Raises:
+        WrongCode: the code is not the secret's current one.
+    """
+    step = _matching_step(secret, code, now, None)
+    if step is None:
+        raise WrongCode("This code does not fit: type the current one.", message=WRONG_CODE)
+    return ConfirmedSecret(secret, step)
+
+
+def _confirmed(user: User, step: int, today: dt.date) -> None:
+    """The second factor counts from now; the enrolment ticket opens nothing any more."""
+    user.totp_confirmed_on = today
+    user.totp_enrolment_key = None
+    user.last_totp_step = step
+    record_event(AuditTag.ACCOUNT_CONFIRM_SECOND_FACTOR, "second factor confirmed",
+                 actor_id=user.id, target_type="user", target_id=user.id)  # fmt: skip
+
+
+def _set_credentials(
+    user: User, password: str, params: KdfParams, confirmed: ConfirmedSecret | None = None
+) -> bytes:
+    """New password and TOTP secret (a reset always re-enrols the second factor).
+
+    Unless ``confirmed``, the new factor waits for one current code before the account can log
+    in (``_enrolment`` makes its ticket).
+    """
     user.password_salt = credentials.new_salt()
     user.password_params = params.to_dict()
     derived = credentials.derive_login_secrets(password, user.password_salt, params)
     user.password_verifier = derived.verifier
-    secret = credentials.new_totp_secret()
+    secret = confirmed.secret if confirmed else credentials.new_totp_secret()
     user.sealed_totp_secret = credentials.seal_totp_secret(secret, derived.totp_key, user.email)
     user.last_totp_step = None
-    return credentials.provisioning_uri(secret, user.email, ISSUER)
+    user.totp_confirmed_on = None
+    user.totp_enrolment_key = None
+    return secret
+
+
+def _enrolment(user: User, secret: bytes, recovery: list[str]) -> Enrolment:
+    """What to show once; for an unconfirmed factor with the ticket that shows it again.
+
+    The ticket seals the recovery codes with the secret, so a page that asks again for the code
+    (a wrong one was typed) shows the codes again too, until the confirmation.
+    """
+    ticket = None
+    if user.totp_confirmed_on is None:
+        payload = secret + "\n".join(recovery).encode()
+        user.totp_enrolment_key, ticket = credentials.seal_enrolment(payload, user.email)
+    uri = credentials.provisioning_uri(secret, user.email, ISSUER)
+    return Enrolment(user, uri, credentials.secret_text(secret), recovery, ticket)
+
+
+def new_secret_for(email: str) -> tuple[bytes, str, str]:
+    """A fresh TOTP secret, its otpauth URI and its text, before any account exists (the
+    command line shows them and asks for a code before it writes anything)."""
+    secret = credentials.new_totp_secret()
+    uri = credentials.provisioning_uri(secret, email.strip().lower(), ISSUER)
+    return secret, uri, credentials.secret_text(secret)
+
+
+def check_new_account(email: str, role: str) -> None:
+    """The checks ``create_user`` makes before its password rules, for asking early.
+
+    Raises:
+        AccountError: unknown role or taken e-mail.
+    """
+    if role not in ROLES:
+        raise AccountError(
+            f"Unknown role {role!r}; use one of {', '.join(ROLES)}.", message=UNKNOWN_ROLE
+        )
+    address = email.strip().lower()
+    if db.session.scalar(select(User.id).where(User.email == address)) is not None:
+        raise AccountError("An account with this e-mail address exists.", message=TAKEN_EMAIL)
 
 
 def create_user(
@@ -127,21 +285,20 @@ def create_user(
     actor_id: int | None = None,
     language: str = DEFAULT_LANGUAGE,
     pending_slot: bool = False,
+    second_factor: ConfirmedSecret | None = None,
 ) -> Enrolment:
     """Create a staff account; admins and moderators also get a key slot.
 
     ``pending_slot``: the slot is created empty and a key holder grants it later (invitations).
+    ``second_factor``: a secret already confirmed with a current code (the command line);
+    without it the account gets a new secret that waits for its confirmation
+    (``confirm_enrolment``, or the first login with a code from it).
 
     Raises:
         AccountError: unknown role, taken e-mail, weak password, or a key holder without keys.
     """
     email = email.strip().lower()
-    if role not in ROLES:
-        raise AccountError(
-            f"Unknown role {role!r}; use one of {', '.join(ROLES)}.", message=UNKNOWN_ROLE
-        )
-    if db.session.scalar(select(User.id).where(User.email == email)) is not None:
-        raise AccountError("An account with this e-mail address exists.", message=TAKEN_EMAIL)
+    check_new_account(email, role)
     check_password_strength(password, email)
     if role in (ADMIN, MODERATOR) and unlocked is None and not pending_slot:
         raise AccountError(
@@ -149,7 +306,7 @@ def create_user(
             message=_l("Admin- und Moderationskonten brauchen Schlüssel: bitte zuerst entsperren."),
         )
     user = User(email=email, role=role, language=language, created_on=today, invited_by=actor_id)
-    uri = _set_credentials(user, password, params)
+    secret = _set_credentials(user, password, params, second_factor)
     db.session.add(user)
     db.session.flush()
     if role in (ADMIN, MODERATOR):
@@ -158,7 +315,50 @@ def create_user(
     recovery = _new_recovery_codes(user)
     record_event(AuditTag.ACCOUNT_CREATE, f"account created with role {role}", actor_id=actor_id,
                  target_type="user", target_id=user.id, details={"role": role})  # fmt: skip
-    return Enrolment(user, uri, recovery)
+    if second_factor is not None:
+        _confirmed(user, second_factor.step, today)
+    return _enrolment(user, secret, recovery)
+
+
+def _open_ticket(user: User, ticket: bytes) -> tuple[bytes, list[str]] | None:
+    if user.totp_confirmed_on is not None or user.totp_enrolment_key is None:
+        return None
+    payload = credentials.open_enrolment(user.totp_enrolment_key, ticket, user.email)
+    if payload is None:
+        return None
+    secret = payload[: credentials.TOTP_SECRET_BYTES]
+    return secret, payload[credentials.TOTP_SECRET_BYTES :].decode().split("\n")
+
+
+def pending_enrolment(user: User, ticket: bytes) -> Enrolment | None:
+    """An unconfirmed second factor shown again from the cookie half of its ticket; None once
+    it is confirmed or replaced (the ticket opens nothing then)."""
+    opened = _open_ticket(user, ticket)
+    if opened is None:
+        return None
+    secret, recovery = opened
+    uri = credentials.provisioning_uri(secret, user.email, ISSUER)
+    return Enrolment(user, uri, credentials.secret_text(secret), recovery, ticket)
+
+
+def confirm_enrolment(user: User, ticket: bytes, code: str, *, now: dt.datetime) -> None:
+    """Confirm a new second factor with one current code; the account can log in from now.
+
+    Raises:
+        EnrolmentGone: the ticket opens no unconfirmed secret of this account.
+        WrongCode: the code is not the secret's current one.
+    """
+    opened = _open_ticket(user, ticket)
+    if opened is None:
+        raise EnrolmentGone(
+            "This enrolment is confirmed or was replaced.",
+            message=_l("Diese Einrichtung ist schon bestätigt oder wurde ersetzt. Bitte melden "
+                       "Sie sich an oder fragen Sie nach einem neuen Link."),
+        )  # fmt: skip
+    step = _matching_step(opened[0], code, now, user.last_totp_step)
+    if step is None:
+        raise WrongCode("This code does not fit: type the current one.", message=WRONG_CODE)
+    _confirmed(user, step, now.date())
 
 
 def _now() -> dt.datetime:
@@ -199,22 +399,27 @@ def authenticate(
 
 
 def _second_factor(user: User, totp_key: bytes, code: str, now: dt.datetime) -> bool:
+    """A TOTP code or, for a confirmed second factor only, a recovery code.
+
+    A code from an unconfirmed secret confirms it (the person closed the enrolment page before
+    confirming): it proves the authenticator holds the secret. A recovery code proves nothing
+    about the authenticator, so it never opens an unconfirmed account.
+    """
     digits = "".join(char for char in code if char.isdigit())
     if len(digits) == TOTP_DIGITS and len(code.strip()) <= TOTP_DIGITS + 1:
         secret = credentials.open_totp_secret(user.sealed_totp_secret, totp_key, user.email)
         if secret is None:
             return False
-        step = credentials.totp_step(now.timestamp())
-        for candidate in (step, step - 1, step + 1):  # one step of clock drift either way
-            if user.last_totp_step is not None and candidate <= user.last_totp_step:
-                continue  # a code is never accepted twice
-            if credentials.totp_matches(secret, digits, candidate):
-                user.last_totp_step = candidate
-                if credentials.is_legacy_totp_seal(user.sealed_totp_secret):
-                    user.sealed_totp_secret = credentials.seal_totp_secret(
-                        secret, totp_key, user.email
-                    )
-                return True
+        step = _matching_step(secret, code, now, user.last_totp_step)
+        if step is None:
+            return False
+        user.last_totp_step = step
+        if credentials.is_legacy_totp_seal(user.sealed_totp_secret):
+            user.sealed_totp_secret = credentials.seal_totp_secret(secret, totp_key, user.email)
+        if user.totp_confirmed_on is None:
+            _confirmed(user, step, now.date())
+        return True
+    if user.totp_confirmed_on is None:
         return False
     used = db.session.scalars(
         select(RecoveryCode).where(
@@ -269,7 +474,7 @@ def reset_credentials(user: User, password: str, *, today: dt.date, params: KdfP
         WeakPassword: for a weak password.
     """
     check_password_strength(password, user.email)
-    uri = _set_credentials(user, password, params)
+    secret = _set_credentials(user, password, params)
     old_slot = password_slot_of(user.email)
     if old_slot is not None:
         end_sessions_of_slot(old_slot.id)
@@ -282,4 +487,4 @@ def reset_credentials(user: User, password: str, *, today: dt.date, params: KdfP
     recovery = _new_recovery_codes(user)
     record_event(AuditTag.ACCOUNT_RESET, "password and second factor reset", target_type="user",
                  target_id=user.id)  # fmt: skip
-    return Enrolment(user, uri, recovery)
+    return _enrolment(user, secret, recovery)

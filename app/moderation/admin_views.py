@@ -2,30 +2,39 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 from typing import Any
 
-from flask import abort, current_app, g, redirect, render_template, request, url_for
+from flask import abort, current_app, g, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from app.api import tokens as api_tokens
-from app.auth.gate import requires_role, staff_session
+from app.auth.gate import requires_role, staff_session, start_staff_session
 from app.crypto.errors import SealError, SessionLocked
 from app.crypto.kdf import KdfParams
 from app.crypto.keyring import grant_pending_slots, pending_slots
 from app.crypto.sessions import SessionTicket, session_keys
-from app.extensions import db
+from app.extensions import db, limiter
 from app.i18n import language_codes, languages
 from app.models import ApiToken, AuditEvent, User
 from app.models.user import ADMIN, MODERATOR, RESEARCHER, ROLES
 from app.moderation import bp
-from app.moderation.accounts import AccountError, remove_user
+from app.moderation.accounts import (
+    AccountError,
+    Enrolment,
+    account_state,
+    confirm_enrolment,
+    pending_enrolment,
+    remove_user,
+)
 from app.moderation.forms import (
     AccountForm,
     AuditFilterForm,
+    EnrolmentConfirmForm,
     InvitationForm,
     PasswordChoiceForm,
     first_error,
@@ -36,9 +45,12 @@ from app.moderation.invitations import (
     invite_to_reset,
     open_invitation,
 )
+from app.moderation.labels import AUDIT_EVENTS, AUDIT_SUBJECTS, GRANT_KEYS_BUTTON, event_details
+from app.moderation.qr import qr_svg
 from app.research.budget import tables_today, token_requester, user_requester
 
 AUDIT_PAGE = 50
+ENROLMENT_KEY = "enrolment"
 
 
 def _now() -> dt.datetime:
@@ -52,8 +64,10 @@ def _today() -> dt.date:
 def _accounts_page(**context: Any) -> str:
     users = db.session.scalars(select(User).order_by(User.email)).all()
     pending = {slot.account_id for slot in pending_slots()}
+    states = {user.id: account_state(user, slot_pending=user.id in pending) for user in users}
     return render_template(
         "moderation/admin_accounts.html", users=users, pending=pending, roles=ROLES,
+        account_states=states, grant_keys_button=GRANT_KEYS_BUTTON,
         tables_today=tables_today(_today()), requester=user_requester,
         per_day=current_app.config["STATISTICS_TABLES_PER_DAY"], **context,
     )  # fmt: skip
@@ -152,7 +166,7 @@ def audit_log() -> ResponseReturnValue:
     if not form.validate():  # ids beyond the id range too: they would overflow SQLite's integers
         return render_template("moderation/admin_audit.html", events=[], filters=filters,
                                next_after=None, error=first_error(form),
-                               invalid=next(iter(form.errors))), 400  # fmt: skip
+                               invalid=next(iter(form.errors)), **_audit_words()), 400  # fmt: skip
     actor, after = form.actor_id, form.after_id
     query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(AUDIT_PAGE)
     if tag:
@@ -166,7 +180,15 @@ def audit_log() -> ResponseReturnValue:
     events = db.session.scalars(query).all()
     next_after = events[-1].id if len(events) == AUDIT_PAGE else None
     return render_template("moderation/admin_audit.html", events=events, filters=filters,
-                           next_after=next_after)  # fmt: skip
+                           next_after=next_after, **_audit_words())  # fmt: skip
+
+
+def _audit_words() -> dict[str, Any]:
+    return {
+        "subjects": AUDIT_SUBJECTS,
+        "events_named": AUDIT_EVENTS,
+        "event_details": event_details,
+    }
 
 
 @bp.route("/account", methods=["GET", "POST"])
@@ -189,7 +211,8 @@ def account() -> ResponseReturnValue:
 
 @bp.route("/invitation/<token>", methods=["GET", "POST"])
 def invitation(token: str) -> ResponseReturnValue:
-    """Open to anyone holding the link (the gate admits it): set a password, enrol a factor."""
+    """Open to anyone holding the link (the gate admits it): set a password, then enrol the
+    authenticator app on the next page."""
     found = open_invitation(token[:100], _now())
     if found is None:
         return render_template("moderation/invitation.html", invalid=True), 404
@@ -201,9 +224,62 @@ def invitation(token: str) -> ResponseReturnValue:
                                error=first_error(form)), 422  # fmt: skip
     password = form.password.data or ""
     try:
-        enrolment = accept_invitation(found, password, now=_now(),
+        # The new account speaks the language the invitation was read in.
+        enrolment = accept_invitation(found, password, now=_now(), language=g.lang,
                                       params=KdfParams.from_config(current_app.config))  # fmt: skip
     except AccountError as error:
         return render_template("moderation/invitation.html", invitation=found,
                                error=error.message), 422  # fmt: skip
-    return render_template("moderation/invitation.html", enrolment=enrolment)
+    # The cookie half of the enrolment ticket: this browser, and only it, shows the QR code
+    # again and confirms it (the server's half is erased at the confirmation).
+    session.clear()
+    session[ENROLMENT_KEY] = {
+        "user": enrolment.user.id,
+        "ticket": base64.b64encode(enrolment.ticket or b"").decode(),
+    }
+    return redirect(url_for("moderation.enrolment"), 303)
+
+
+def _pending_enrolment() -> Enrolment | None:
+    data = session.get(ENROLMENT_KEY)
+    if not isinstance(data, dict) or not isinstance(data.get("user"), int):
+        return None
+    user = db.session.get(User, data["user"])
+    try:
+        ticket = base64.b64decode(str(data.get("ticket", "")), validate=True)
+    except ValueError:
+        return None
+    return pending_enrolment(user, ticket) if user is not None and ticket else None
+
+
+def _enrolment_page(enrolment: Enrolment, **context: Any) -> str:
+    name = _("QR-Code zum Einrichten der Authenticator-App für %(email)s",
+             email=enrolment.user.email)  # fmt: skip
+    return render_template("moderation/enrolment.html", enrolment=enrolment,
+                           qr=qr_svg(enrolment.provisioning_uri, name), **context)  # fmt: skip
+
+
+@bp.route("/enrolment", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+def enrolment() -> ResponseReturnValue:
+    """The new second factor: QR code, secret and recovery codes, and one current code to
+    confirm it. Open without a login (the gate admits it); the enrolment ticket in this
+    browser's cookie is the key. The confirmation starts the person's first session."""
+    pending = _pending_enrolment()
+    if pending is None:
+        status = 404 if request.method != "POST" else 409
+        return render_template("moderation/enrolment.html", gone=True), status
+    if request.method != "POST":
+        return _enrolment_page(pending)
+    form = EnrolmentConfirmForm()
+    typed = form.code.data or ""
+    if not form.validate_on_submit():
+        return _enrolment_page(pending, error=first_error(form), typed=typed), 422
+    user = pending.user
+    try:
+        confirm_enrolment(user, pending.ticket or b"", typed, now=_now())
+    except AccountError as error:
+        return _enrolment_page(pending, error=error.message, typed=typed), 422
+    # Key holders' slots are pending after an invitation or a reset: no keys to open here.
+    start_staff_session(user, None)
+    return redirect(url_for("moderation.home", confirmed=1), 303)

@@ -30,7 +30,6 @@ from app.models.incident import (
     IN_REVIEW,
     NOT_VERIFIABLE,
     OUT_OF_SCOPE,
-    RECEIVED,
     STATES,
     VERIFIED,
 )
@@ -48,19 +47,14 @@ from app.moderation.forms import (
     coding_form_class,
     first_error,
 )
+from app.moderation.key_access import key_notice
+from app.moderation.labels import CASE_STATES
 
 PAGE_SIZE = 50
 COUNT_CAP = 10_000  # the queue's counts per state stop here ("10,000+")
 FILTER_NAMES = ("state", "type", "land", "from", "to", "assigned", "messages")
 
-STATE_LABELS = {
-    RECEIVED: _l("Eingegangen"),
-    IN_REVIEW: _l("In Prüfung"),
-    VERIFIED: _l("Bestätigt"),
-    NOT_VERIFIABLE: _l("Nicht überprüfbar"),
-    OUT_OF_SCOPE: _l("Nicht zuständig"),
-    CLOSED: _l("Abgeschlossen"),
-}
+STATE_LABELS = CASE_STATES
 MOVE_LABELS = {
     IN_REVIEW: _l("Prüfung beginnen"),
     VERIFIED: _l("Als bestätigt markieren"),
@@ -148,6 +142,22 @@ def _log_in_again() -> Response:
     return redirect(url_for("moderation.login"), 303)
 
 
+def _key_notice() -> str | None:
+    """Why this admin or moderator cannot open reports (no key granted yet, or granted after
+    this login began); None when the login holds keys."""
+    # A damaged ticket counts as held: it idled out or was tampered with, log in again.
+    return key_notice(g.staff, login_holds_keys=bool((staff_session() or {}).get("keys")))
+
+
+def _without_keys(incident: Incident, **kwargs: Any) -> ResponseReturnValue:
+    """An action that needs the keys, without them: say exactly why when the login never held
+    them (the person stays logged in to read it), else the keys idled out: log in again."""
+    notice = _key_notice()
+    if notice is None:
+        return _log_in_again()
+    return _render_case(incident, error=notice, status=409, **kwargs)
+
+
 # --- The queue -------------------------------------------------------------------------------
 
 
@@ -169,6 +179,7 @@ def queue() -> ResponseReturnValue:
         "lang": g.lang,
         "states": STATE_LABELS,
         "page": None,
+        "key_notice": _key_notice(),
     }
     form = QueueFilterForm(
         request.args, codebook=context["codebook"], states=STATE_LABELS,
@@ -239,6 +250,7 @@ def _render_case(
         notice=DONE.get(request.args.get("done", "")),
         texts=texts or {},
         failed=failed,
+        key_notice=_key_notice() if error is None else None,
     )
     return html, status
 
@@ -267,7 +279,7 @@ def case_open(incident_id: int) -> ResponseReturnValue:
     incident = _incident(incident_id)
     keys = _unlocked_keys()
     if keys is None:
-        return _log_in_again()
+        return _without_keys(incident)
     try:
         opened = cases.open_case(incident, by=g.staff, keys=keys)
     except cases.PersonalDataGone as refused:
@@ -290,7 +302,7 @@ def case_attachment(incident_id: int, position: int) -> ResponseReturnValue:
         abort(404)
     keys = _unlocked_keys()
     if keys is None:
-        return _log_in_again()
+        return _log_in_again() if _key_notice() is None else abort(409)
     try:
         image = cases.open_attachment(incident, position, by=g.staff, keys=keys)
     except (cases.PersonalDataGone, cases.AttachmentNotFound):
@@ -364,11 +376,11 @@ def case_code(incident_id: int) -> ResponseReturnValue:
 @requires_role(ADMIN, MODERATOR)
 def case_notes(incident_id: int) -> ResponseReturnValue:
     incident = _incident(incident_id)
-    keys = _unlocked_keys()
-    if keys is None:
-        return _log_in_again()
     form = NoteForm()
     text = form.text.data or ""
+    keys = _unlocked_keys()
+    if keys is None:
+        return _without_keys(incident, texts={"note": text})
     if not form.validate_on_submit():
         return _render_case(
             incident, error=first_error(form), status=422, texts={"note": text}, failed="note"
@@ -408,11 +420,11 @@ def case_duplicate(incident_id: int) -> ResponseReturnValue:
 @requires_role(ADMIN, MODERATOR)
 def case_message(incident_id: int) -> ResponseReturnValue:
     incident = _incident(incident_id)
-    keys = _unlocked_keys()
-    if keys is None:
-        return _log_in_again()
     form = MessageForm()
     text = form.text.data or ""
+    keys = _unlocked_keys()
+    if keys is None:
+        return _without_keys(incident, texts={"message": text})
     if not form.validate_on_submit():
         return _render_case(
             incident, error=first_error(form), status=422, texts={"message": text}, failed="message"

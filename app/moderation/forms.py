@@ -290,6 +290,15 @@ class PasswordChoiceForm(FlaskForm):
             raise ValidationError(str(PASSWORDS_DIFFER))
 
 
+class EnrolmentConfirmForm(FlaskForm):
+    """One current code from the new authenticator entry; whether it fits is the service's."""
+
+    code = StringField(
+        _l("Code aus der Authenticator-App"),
+        validators=[DataRequired(REQUIRED), Length(max=40, message=TOO_LONG)],
+    )
+
+
 AUDIT_ID_ERROR = _l("Der Filter „%(name)s“ ist ungültig: bitte eine Nummer ab 1.")
 
 

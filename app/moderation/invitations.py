@@ -13,6 +13,7 @@ import secrets
 from sqlalchemy import select
 
 from app.audit import AuditTag, record_event
+from app.config import DEFAULT_LANGUAGE
 from app.crypto.kdf import KdfParams
 from app.extensions import db
 from app.models import Invitation, User
@@ -82,10 +83,17 @@ def open_invitation(token: str, now: dt.datetime) -> Invitation | None:
 
 
 def accept_invitation(
-    invitation: Invitation, password: str, *, now: dt.datetime, params: KdfParams
+    invitation: Invitation,
+    password: str,
+    *,
+    now: dt.datetime,
+    params: KdfParams,
+    language: str = DEFAULT_LANGUAGE,
 ) -> Enrolment:
     """Create the invited account (key holders with a pending slot), or reset the existing
     one when the link was a reset link, and use up the link.
+
+    ``language``: the new account's interface language (the one the invitation was read in).
 
     Raises:
         AccountError: for a weak password.
@@ -97,7 +105,7 @@ def accept_invitation(
         return enrolment
     enrolment = create_user(
         invitation.email, invitation.role, password, today=now.date(), params=params,
-        actor_id=invitation.invited_by, pending_slot=True,
+        actor_id=invitation.invited_by, pending_slot=True, language=language,
     )  # fmt: skip
     invitation.used_on = now.date()
     return enrolment

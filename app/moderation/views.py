@@ -10,7 +10,13 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
-from app.auth.gate import end_current_staff_session, gate, requires_role, start_staff_session
+from app.auth.gate import (
+    end_current_staff_session,
+    gate,
+    requires_role,
+    staff_session,
+    start_staff_session,
+)
 from app.crypto.kdf import KdfBusy, KdfParams
 from app.crypto.keyring import password_slot_of, unlock_with_password
 from app.crypto.sessions import open_unlocked_session
@@ -20,6 +26,7 @@ from app.models.user import ADMIN, MODERATOR, RESEARCHER
 from app.moderation import bp
 from app.moderation.accounts import LoginRefused, log_out_everywhere
 from app.moderation.forms import LoginForm
+from app.moderation.key_access import key_notice
 from app.moderation.login import check_login
 from app.moderation.throttle import (
     DEVICE_COOKIE,
@@ -39,9 +46,12 @@ def _unlock_keys(user_email: str, password: str) -> str | None:
     slot = password_slot_of(user_email)
     if slot is None:
         return None
+    unlocked = unlock_with_password(slot, password)
+    if not unlocked:
+        return None  # a slot not granted yet: the pages say so (``key_access``)
     ticket = open_unlocked_session(
         slot,
-        unlock_with_password(slot, password),
+        unlocked,
         now=dt.datetime.now(dt.UTC),
         lifetime=dt.timedelta(hours=current_app.config["STAFF_SESSION_HOURS"]),
     )
@@ -113,4 +123,10 @@ def home() -> str:
         rows = db.session.execute(select(Incident.state, func.count(Incident.id)).group_by(
             Incident.state))  # fmt: skip
         counts = {state: int(count) for state, count in rows}
-    return render_template("moderation/home.html", counts=counts)
+    holds_keys = bool((staff_session() or {}).get("keys"))
+    return render_template(
+        "moderation/home.html",
+        counts=counts,
+        confirmed=request.args.get("confirmed") == "1",
+        key_notice=key_notice(g.staff, login_holds_keys=holds_keys),
+    )

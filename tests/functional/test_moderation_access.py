@@ -30,6 +30,7 @@ CASE_WORKERS = {MODERATOR, ADMIN}  # researchers never see a sealed field or a s
 EXPECTED_GET = {
     "moderation.login": EVERYONE,
     "moderation.invitation": EVERYONE,  # the link's token is the key; a wrong one is a 404
+    "moderation.enrolment": EVERYONE,  # the enrolment ticket in the cookie is the key, else 404
     "moderation.home": STAFF_ROLES,
     "moderation.account": STAFF_ROLES,
     "moderation.accounts": {ADMIN},
@@ -45,6 +46,7 @@ EXPECTED_GET = {
 EXPECTED_POST = {
     "moderation.login": EVERYONE,
     "moderation.invitation": EVERYONE,
+    "moderation.enrolment": EVERYONE,
     "moderation.account": STAFF_ROLES,
     "moderation.logout": STAFF_ROLES,
     "moderation.logout_everywhere": STAFF_ROLES,

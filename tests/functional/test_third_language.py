@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ import app.codebook
 from app import PROJECT_ROOT, create_app
 from app.codebook import CODEBOOK_FILE, Codebook, current_codebook, load_codebook
 from app.config import LANGUAGES, Language
+from app.crypto import credentials as totp
 from app.crypto import keyring
 from app.extensions import db
 from app.notifications import NEW_REPORT, compose
@@ -197,14 +199,19 @@ def test_a_notice_mail_has_a_part_in_the_third_language(third_app: Flask) -> Non
     assert MARK + "Diese Nachricht enthält absichtlich keine Einzelheiten." in body
 
 
-def test_staff_can_work_in_the_third_language(third_app: Flask, client: FlaskClient) -> None:
+def test_staff_can_work_in_the_third_language(
+    third_app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret = bytes(range(20))
+    monkeypatch.setattr(totp, "new_totp_secret", lambda: secret)  # to type the app's code
     runner = third_app.test_cli_runner()
     email = "forschung@example.org"
     base = ["users", "create", "--email", email, "--role", "researcher", "--language"]
     refused = runner.invoke(args=[*base, "fa"], input=f"{PASSWORD}\n")
     assert refused.exit_code != 0
     assert "'fa' is not one of de, en, he" in refused.output
-    created = runner.invoke(args=[*base, CODE], input=f"{PASSWORD}\n")
+    code = totp.totp_code(secret, totp.totp_step(time.time()))
+    created = runner.invoke(args=[*base, CODE], input=f"{PASSWORD}\n{code}\n")
     assert created.exit_code == 0, created.output
     recovery = re.findall(r"^\s+((?:[0-9A-Z]{4}-){3}[0-9A-Z]{4})$", created.output, re.MULTILINE)
     login = client.get("/moderation/login").get_data(as_text=True)

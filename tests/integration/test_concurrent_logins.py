@@ -29,6 +29,7 @@ from tests.gunicorn import (
     instance_environment,
     prepare_instance,
 )
+from tests.staff import confirmed_secret
 
 PASSWORD = "ein langes Test-Passwort"
 OLD_SLOTS = KdfParams(memory_kib=64 * 1024, iterations=3, lanes=4)
@@ -48,6 +49,7 @@ def _make_account(
             enrolment = create_user(
                 email, MODERATOR, PASSWORD, today=dt.date.today(),
                 params=params, unlocked=unlock_with_recovery(recovery),
+                second_factor=confirmed_secret(),
             )  # fmt: skip
             db.session.commit()
             db.session.remove()

@@ -54,9 +54,11 @@ def test_account_refusals_speak_english_to_the_cli_and_the_page_language_to_staf
 ) -> None:
     with pytest.raises(WeakPassword) as weak:
         check_password_strength("short")
-    assert str(weak.value) == "The password needs 12 to 128 characters."
+    assert str(weak.value) == "The password is too short: it needs at least 12 characters."
     with app.test_request_context(), force_locale("de"):
-        assert weak.value.message == "Das Passwort braucht 12 bis 128 Zeichen."
+        assert weak.value.message == "Das Passwort ist zu kurz: es braucht mindestens 12 Zeichen."
+    with app.test_request_context(), force_locale("en"):
+        assert weak.value.message == "The password is too short: it needs at least 12 characters."
     last = LastAdmin("The last admin cannot be removed.", message="x")
     assert last.message == "x"
 
