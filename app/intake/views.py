@@ -193,7 +193,7 @@ def _read_step_post() -> StepPost:
 
 def _refused_notice(post: StepPost) -> str:
     """Says what was kept, and only when there is something to keep."""
-    if not post.answers and post.problem in {StateProblem.FOREIGN, StateProblem.MISSING}:
+    if not post.answers:
         return str(_("Das Formular war abgelaufen. Bitte füllen Sie es noch einmal aus."))
     notice = _("Die Sitzung war abgelaufen. Ihre Angaben sind noch da: bitte prüfen Sie sie und "
                "senden Sie das Formular noch einmal.")  # fmt: skip
