@@ -488,8 +488,6 @@ def _render_refused_post(status: int, notice: str | None = None) -> ResponseRetu
     """The step that was sent again, with everything that can be kept, after a POST the form
     could not take (an expired security token, the rate limit)."""
     post = _read_step_post()
-    if post.state is not None and notice is None:
-        notice = _refused_notice(post)
     signed_token = post.state.form_token if post.state else None
     reached = post.state.reached if post.state else post.step.number
     return _render_step(post.step, post.answers, reached=reached, signed_form_token=signed_token,
