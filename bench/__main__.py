@@ -1,9 +1,11 @@
 """Run every benchmark: `python -m bench` (or `make bench`)."""
 
-from bench import image_memory, pages, queue, sealing, statistics
+from bench import image_memory, pages, queue, sealing, statistics, steps
 
 if __name__ == "__main__":
     pages.main()
+    print()
+    steps.main()
     print()
     sealing.main()
     print()

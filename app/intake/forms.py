@@ -16,7 +16,6 @@ from flask_wtf.file import MultipleFileField
 from wtforms import (
     BooleanField,
     Field,
-    HiddenField,
     RadioField,
     SelectField,
     SelectMultipleField,
@@ -63,7 +62,6 @@ def _field_for(question: Question, lang: str) -> Field:
 class ReportFormBase(FlaskForm):
     """Fields are added per codebook and language by ``report_form_class``."""
 
-    form_token = HiddenField()
     website = StringField(_l("Webseite (bitte leer lassen)"))
 
     codebook: Codebook

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
@@ -21,13 +22,15 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf.csrf import CSRFError
+from flask_wtf.csrf import CSRFError, generate_csrf
+from markupsafe import escape
 from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge, TooManyRequests, UnsupportedMediaType
 
 from app.audit import security_log
 from app.codebook import current_codebook
+from app.codebook.answers import Answers, InvalidAnswers, parse_answers
 from app.crypto.codes import normalise as normalise_code
 from app.crypto.envelope import ReportKey
 from app.crypto.errors import ImageRejected
@@ -40,6 +43,19 @@ from app.intake import bp, followup
 from app.intake.evidence import clean_upload
 from app.intake.forms import HONEYPOT_FIELD, ReportFormBase, report_form_class
 from app.intake.services import already_submitted, submit_report, take_report_id
+from app.intake.steps import (
+    FormState,
+    StateProblem,
+    StateRefused,
+    Step,
+    binding,
+    clean_answers,
+    minutes_left,
+    read_state,
+    sign_state,
+    step_of_question,
+    steps_of,
+)
 from app.intake.tokens import issue_form_token, read_form_token
 from app.mailbox import REPORTER, TextRefused, add_message
 from app.models import Report
@@ -101,27 +117,14 @@ def _new_form() -> ReportFormBase:
     return report_form_class(current_codebook(), g.lang)()
 
 
-def _render_form(
-    form: ReportFormBase, notice: str | None = None, status: int = 200
-) -> tuple[str, int]:
-    if (
-        not form.form_token.data
-        or read_form_token(current_app.config["SECRET_KEY"], form.form_token.data) is None
-    ):
-        form.form_token.data = issue_form_token(current_app.config["SECRET_KEY"])
-    return render_template(
-        "intake/report.html",
-        form=form,
-        notice=notice,
-        codebook=form.codebook,
-        lang=g.lang,
-        today=_today().isoformat(),
-    ), status
-
-
 FORM_TYPES = frozenset({"multipart/form-data", "application/x-www-form-urlencoded"})
 IMAGES_AGAIN = _l("Aus Sicherheitsgründen behält der Browser ausgewählte Bilder nicht: bitte "
                   "wählen Sie sie noch einmal aus.")  # fmt: skip
+STATE_FIELD = "form_state"
+# Per-request values put into a cached blank step page (nothing a codebook text can contain).
+SLOT_CSRF, SLOT_STATE = "@@mp-csrf@@", "@@mp-state@@"
+# The blank page of each step, by language, step, codebook and day (date inputs end today).
+_BLANK_STEPS: dict[tuple[str, int, str, str], str] = {}
 
 
 def _is_form_body() -> bool:
@@ -130,26 +133,164 @@ def _is_form_body() -> bool:
     return request.mimetype in FORM_TYPES or not (request.mimetype or request.content_length)
 
 
-def _has_typed_answers(form: ReportFormBase) -> bool:
-    return any(value not in (None, "", [], False) for value in form.raw_answers().values())
+def _chose_images() -> bool:
+    """The request carried chosen images, which no page we answer with can keep."""
+    return any(upload and upload.filename for upload in request.files.getlist("images"))
 
 
-def _chose_images(form: ReportFormBase) -> bool:
-    return any(upload and upload.filename for upload in (form.images.data or []))
+def _is_send() -> bool:
+    return request.method == "POST" and request.form.get("action") == "send"
 
 
-def _with_images_again(notice: str, form: ReportFormBase) -> str:
-    """A notice on a form whose chosen images the browser dropped says to choose them again."""
-    return f"{notice} {IMAGES_AGAIN}" if _chose_images(form) else notice
+def _csrf_secret() -> str:
+    generate_csrf()  # makes sure this browser's session has its CSRF secret
+    return str(session.get(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), ""))
 
 
-def _expired_form_notice(form: ReportFormBase) -> str:
-    """Says the answers are still there only when there are answers to keep."""
-    if not _has_typed_answers(form):
+def _state_max_age() -> int | None:
+    limit = current_app.config.get("WTF_CSRF_TIME_LIMIT")
+    return int(limit) if limit else None
+
+
+@dataclass
+class StepPost:
+    """What a POST of one step brought: the answers so far and the step they were sent from."""
+
+    form: ReportFormBase
+    token: tuple[str, int] | None
+    state: FormState | None
+    problem: StateProblem | None
+    step: Step
+    answers: dict[str, Any]
+
+
+def _read_step_post() -> StepPost:
+    """The posted step's answers over those of the signed state. A state that is not ours,
+    too old, or another session's is dropped, and only what was posted is kept."""
+    codebook, form = current_codebook(), _new_form()
+    steps = steps_of(codebook)
+    secret = current_app.config["SECRET_KEY"]
+    state, token, problem = None, None, None
+    try:
+        state = read_state(
+            secret, request.form.get(STATE_FIELD), codebook=codebook,
+            bound_to=binding(_csrf_secret()), max_age=_state_max_age(),
+        )  # fmt: skip
+        token = read_form_token(secret, state.form_token)
+        if token is None:
+            state, problem = None, StateProblem.TAMPERED
+    except StateRefused as refused:
+        problem = refused.problem
+    if state is not None:
+        step = steps[state.step - 1]
+        on_step = {q.id for q in step.questions}
+        posted = clean_answers(codebook, {qid: form[qid].data for qid in on_step})
+        kept = {qid: value for qid, value in state.answers.items() if qid not in on_step}
+        return StepPost(form, token, state, None, step, {**kept, **posted})
+    posted = clean_answers(codebook, form.raw_answers())
+    step = next((s for s in steps if any(q.id in posted for q in s.questions)), steps[0])
+    return StepPost(form, None, None, problem, step, posted)
+
+
+def _refused_notice(post: StepPost) -> str:
+    """Says what was kept, and only when there is something to keep."""
+    if not post.answers:
         return str(_("Das Formular war abgelaufen. Bitte füllen Sie es noch einmal aus."))
     notice = _("Die Sitzung war abgelaufen. Ihre Angaben sind noch da: bitte prüfen Sie sie und "
                "senden Sie das Formular noch einmal.")  # fmt: skip
-    return _with_images_again(notice, form)
+    if post.state is None and post.problem is not None:
+        notice = _("Die Sitzung war abgelaufen. Die Angaben auf dieser Seite sind noch da; "
+                   "Angaben aus den anderen Schritten konnten wir aus Sicherheitsgründen nicht "
+                   "übernehmen: bitte prüfen Sie alle Schritte.")  # fmt: skip
+    return str(notice)
+
+
+def _support_without_contact(step: Step, answers: dict[str, Any]) -> bool:
+    """Support was asked for, and no way to reach the person was given (shown where the
+    contact is asked, before sending)."""
+    return (
+        step.final
+        and answers.get("support_wished") == "counselling_referral"
+        and not answers.get("contact_email")
+    )
+
+
+def _render_step(
+    step: Step,
+    answers: dict[str, Any],
+    *,
+    reached: int = 1,
+    signed_form_token: str | None = None,
+    notice: str | None = None,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> tuple[str, int]:
+    """One step of the form, its answers filled in, the state of every other step signed into
+    the page. Every page after a request that carried images says to choose them again."""
+    codebook, secret = current_codebook(), current_app.config["SECRET_KEY"]
+    steps = steps_of(codebook)
+    if signed_form_token is None or read_form_token(secret, signed_form_token) is None:
+        signed_form_token = issue_form_token(secret)
+    state = FormState(step.number, max(reached, step.number), answers, signed_form_token)
+    slots = {
+        SLOT_CSRF: generate_csrf(),
+        SLOT_STATE: sign_state(secret, state, binding(_csrf_secret())),
+    }
+    images_again = _chose_images()
+    support_notice = _support_without_contact(step, answers)
+    on_step = {q.id for q in step.questions}
+    blank = not (notice or errors or images_again or support_notice or on_step & set(answers))
+    today = _today().isoformat()
+    if blank:
+        key = (g.lang, step.number, codebook.hash, today)
+        page = _BLANK_STEPS.get(key)
+        if page is None:
+            if len(_BLANK_STEPS) > 64:  # yesterday's pages
+                _BLANK_STEPS.clear()
+            page = _BLANK_STEPS[key] = _step_page(step, steps, today, slots=None)
+        for slot, value in slots.items():
+            page = page.replace(slot, str(escape(value)), 1)
+        return page, status
+    form = report_form_class(codebook, g.lang)(
+        formdata=None, data={qid: answers[qid] for qid in on_step if qid in answers}
+    )
+    for question_id, message in (errors or {}).items():
+        if question_id in on_step:
+            form[question_id].errors = [message]
+    return _step_page(
+        step, steps, today, slots=slots, form=form, notice=notice,
+        images_again=images_again, support_notice=support_notice,
+    ), status  # fmt: skip
+
+
+def _step_page(
+    step: Step,
+    steps: tuple[Step, ...],
+    today: str,
+    *,
+    slots: dict[str, str] | None,
+    form: ReportFormBase | None = None,
+    notice: str | None = None,
+    images_again: bool = False,
+    support_notice: bool = False,
+) -> str:
+    codebook = current_codebook()
+    values = slots or {slot: slot for slot in (SLOT_CSRF, SLOT_STATE)}
+    return render_template(
+        "intake/report.html",
+        form=form or report_form_class(codebook, g.lang)(formdata=None),
+        step=step,
+        steps=steps,
+        minutes_left=minutes_left(steps, step.number),
+        csrf_value=values[SLOT_CSRF],
+        state_value=values[SLOT_STATE],
+        notice=notice,
+        images_again=images_again,
+        support_notice=support_notice,
+        codebook=codebook,
+        lang=g.lang,
+        today=today,
+    )
 
 
 def status_address() -> str:
@@ -179,16 +320,6 @@ def _render_receipt(
     ), status  # fmt: skip
 
 
-def _evidence(form: ReportFormBase) -> list[Evidence] | None:
-    """The uploaded images, cleaned; None (with messages on the field) if any is refused."""
-    uploads: list[FileStorage] = [f for f in (form.images.data or []) if f and f.filename]
-    evidence, problems = clean_images(uploads, form.codebook.question("images").max_files or 0)
-    if problems:
-        form.images.errors = problems
-        return None
-    return evidence
-
-
 def clean_images(uploads: list[FileStorage], max_files: int) -> tuple[list[Evidence], list[str]]:
     """Re-encode each upload in memory; the messages name every limit passed and refused file.
 
@@ -214,44 +345,95 @@ def clean_images(uploads: list[FileStorage], max_files: int) -> tuple[list[Evide
     return evidence, problems
 
 
+def _answer_errors(answers: dict[str, Any]) -> tuple[Answers | None, dict[str, str]]:
+    try:
+        return parse_answers(current_codebook(), answers, _today()), {}
+    except InvalidAnswers as invalid:
+        return None, invalid.errors
+
+
 @bp.route("/<lang:lang>/report", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["REPORT_RATE_LIMIT"], methods=["POST"])
+@limiter.limit(
+    lambda: current_app.config["REPORT_RATE_LIMIT"], methods=["POST"],
+    exempt_when=lambda: not _is_send(),  # only sending counts: going between steps is free
+)  # fmt: skip
 @accepts_uploads
 def report() -> ResponseReturnValue:
-    """The report form; a valid POST stores the report and shows the receipt."""
+    """The form, one step per page; sending the last one stores the report, shows the receipt."""
+    steps = steps_of(current_codebook())
     if request.method != "POST":  # GET, and HEAD like it
-        return _render_form(_new_form())
+        return _render_step(steps[0], {})
     if not _is_form_body():
         abort(415)
-    form = _new_form()
-    token = read_form_token(current_app.config["SECRET_KEY"], form.form_token.data)
-    if token is None:
-        return _render_form(form, _expired_form_notice(form), 400)
-    form_token, issued_at = token
+    post = _read_step_post()
+    signed_token = post.state.form_token if post.state else None
+    if post.state is None:
+        return _render_step(post.step, post.answers, reached=post.step.number,
+                            notice=_refused_notice(post), status=400)  # fmt: skip
+    reached, step, answers = post.state.reached, post.step, post.answers
+    if post.form.data.get(HONEYPOT_FIELD):
+        notice = _("Ihre Meldung konnte so nicht angenommen werden. Bitte lassen Sie das Feld "
+                   "„Webseite“ leer.")  # fmt: skip
+        return _render_step(step, answers, reached=reached, signed_form_token=signed_token,
+                            notice=notice, status=400)  # fmt: skip
+    action = request.form.get("action", "next")
+    target: Step | None = None
+    if action == "back":
+        target = steps[max(step.number - 2, 0)]
+    elif action.startswith("goto-") and action[5:].isdigit() and 1 <= int(action[5:]) <= reached:
+        target = steps[int(action[5:]) - 1]
+    elif action == "skip" and step.optional:
+        skipped = {q.id for q in step.questions}
+        answers = {qid: value for qid, value in answers.items() if qid not in skipped}
+        target = steps[step.number]
+    elif action == "send" and step.final:
+        return _send(post, answers)
+    if target is not None:
+        return _render_step(target, answers, reached=reached, signed_form_token=signed_token)
+    _coded, errors = _answer_errors(answers)
+    errors = {qid: message for qid, message in errors.items()
+              if qid in {q.id for q in step.questions}}  # fmt: skip
+    if errors or step.final:
+        return _render_step(step, answers, reached=reached, signed_form_token=signed_token,
+                            errors=errors, status=422 if errors else 200)  # fmt: skip
+    return _render_step(steps[step.number], answers, reached=reached,
+                        signed_form_token=signed_token)  # fmt: skip
+
+
+def _send(post: StepPost, answers: dict[str, Any]) -> ResponseReturnValue:
+    """The last step: everything is checked again, whatever the steps before let through."""
+    assert post.token is not None  # noqa: S101 - checked by the caller
+    assert post.state is not None  # noqa: S101
+    form_token, issued_at = post.token
+    signed_token = post.state.form_token
+    steps, reached = steps_of(current_codebook()), post.state.reached
     if already_submitted(form_token, _receipt_secret()) is not None:
-        return _render_receipt(form.form_token.data)
-    if form.data.get(HONEYPOT_FIELD):
-        return _render_form(form, _("Ihre Meldung konnte so nicht angenommen werden. Bitte "
-                                    "lassen Sie das Feld „Webseite“ leer."), 400)  # fmt: skip
+        return _render_receipt(signed_token)
     if time.time() - issued_at < current_app.config["INTAKE_MIN_FILL_SECONDS"]:
         notice = _("Das ging sehr schnell. Bitte prüfen Sie Ihre Angaben und senden Sie das "
                    "Formular noch einmal.")  # fmt: skip
-        return _render_form(form, _with_images_again(notice, form), 400)
-    valid = form.validate_answers(_today())
-    evidence = _evidence(form)
-    if not valid or evidence is None or form.answers is None:
-        return _render_form(form, status=422)
+        return _render_step(post.step, answers, reached=reached, signed_form_token=signed_token,
+                            notice=notice, status=400)  # fmt: skip
+    coded, errors = _answer_errors(answers)
+    uploads = [f for f in (post.form.images.data or []) if f and f.filename]
+    evidence, problems = clean_images(uploads, current_codebook().question("images").max_files or 0)
+    if problems:
+        errors["images"] = " ".join(problems)
+    if errors or coded is None:
+        first = min((step_of_question(steps, qid) for qid in errors), key=lambda s: s.number)
+        return _render_step(first, answers, reached=reached, signed_form_token=signed_token,
+                            errors=errors, status=422)  # fmt: skip
     stored = submit_report(
-        form.answers,
+        coded,
         evidence,
-        codebook=form.codebook,
+        codebook=current_codebook(),
         receipt=receipt_for_submission(_receipt_secret(), form_token),
         today=_today(),
         receipt_secret=_receipt_secret(),
         form_token=form_token,
         report_id=take_report_id(),  # sealed with no write lock held
     )
-    page = _render_receipt(form.form_token.data)  # rendered before the write lock is taken
+    page = _render_receipt(signed_token)  # rendered before the write lock is taken
     try:
         write_now([stored.report, stored.incident])  # held from here to the request's commit
     except IntegrityError:
@@ -296,8 +478,7 @@ def keep_what_was_typed_on_csrf_failure(error: CSRFError) -> ResponseReturnValue
     if not _is_form_body():
         return render_error(UnsupportedMediaType())
     if endpoint == "intake.report":
-        form = _new_form()
-        return _render_form(form, _expired_form_notice(form), 400)
+        return _render_refused_post(400)
     if endpoint == "intake.status":
         notice = _("Die Sitzung war abgelaufen. Bitte öffnen Sie Ihre Meldung noch einmal.")
         return _code_page_again(notice, 400)
@@ -318,13 +499,22 @@ def keep_what_was_typed_on_csrf_failure(error: CSRFError) -> ResponseReturnValue
     return render_error(error)
 
 
+def _render_refused_post(status: int, notice: str | None = None) -> ResponseReturnValue:
+    """The step that was sent again, with everything that can be kept, after a POST the form
+    could not take (an expired security token, the rate limit)."""
+    post = _read_step_post()
+    signed_token = post.state.form_token if post.state else None
+    reached = post.state.reached if post.state else post.step.number
+    return _render_step(post.step, post.answers, reached=reached, signed_form_token=signed_token,
+                        notice=notice or _refused_notice(post), status=status)  # fmt: skip
+
+
 @bp.errorhandler(TooManyRequests)
 def keep_the_form_when_limited(error: TooManyRequests) -> ResponseReturnValue:
     if request.endpoint == "intake.report" and _is_form_body():
-        form = _new_form()
         notice = _("Von Ihrem Anschluss kamen gerade sehr viele Meldungen. Ihre Angaben sind noch "
                    "da: bitte versuchen Sie es in einer Stunde noch einmal.")  # fmt: skip
-        return _render_form(form, _with_images_again(notice, form), 429)
+        return _render_refused_post(429, notice)
     if request.endpoint == "intake.status":
         notice = _("Zu viele Versuche. Bitte warten Sie eine Viertelstunde und versuchen Sie es "
                    "dann noch einmal.")  # fmt: skip

@@ -22,8 +22,11 @@
 
   function update() {
     dependents.forEach(function (element) {
+      var target = element.getAttribute("data-show-if");
+      // A condition on a question of another step stays as the server showed it.
+      if (!form.querySelector('[name="' + target + '"]')) { return; }
       var wanted = element.getAttribute("data-any-of").split(" ");
-      var given = chosen(element.getAttribute("data-show-if"));
+      var given = chosen(target);
       var visible = given.some(function (value) { return wanted.indexOf(value) !== -1; });
       // Keep a question with an error visible, so its message is never hidden.
       element.hidden = !visible && !element.classList.contains("has-error");

@@ -24,6 +24,7 @@ from app import create_app
 from app.codebook import current_codebook
 from app.crypto import keyring
 from app.extensions import db
+from app.intake.steps import steps_of
 from tests.browser.conftest import DESKTOP, PHONE, PageFactory, serving
 from tests.browser.test_public_pages import (
     OVERFLOWING_ELEMENTS_JS,
@@ -36,6 +37,10 @@ from tests.browser.test_public_pages import (
 pytestmark = pytest.mark.browser
 
 CODEBOOK = current_codebook()
+STEPS = steps_of(CODEBOOK)
+NEXT = {"de": "Weiter", "en": "Continue"}
+SUBMIT = {"de": "Meldung absenden", "en": "Send report"}
+BACK = {"de": "Zurück", "en": "Back"}
 RECEIPT_CODE = re.compile(r"^([0-9A-Z]{4}-){4}[0-9A-Z]{4}$")
 # A few days back: valid whatever the time zone of the server's "today" (UTC).
 INCIDENT_DAY = (dt.date.today() - dt.timedelta(days=3)).isoformat()
@@ -172,9 +177,42 @@ def answer(page: Page, lang: str, question_id: str, value: Value) -> None:
         box.get_by_label(question.label(lang)).fill(value)
 
 
-def fill_valid_report(page: Page, lang: str) -> None:
-    for question_id, value in VALID_REPORT.items():
-        answer(page, lang, question_id, value)
+def shown_step(page: Page) -> int:
+    label = page.locator("#step-progress-label").inner_text()
+    found = re.search(r"\d+", label)
+    assert found, label
+    return int(found.group())
+
+
+def fill_step(page: Page, lang: str, answers: dict[str, Value]) -> None:
+    """Answer the questions of ``answers`` that the shown step asks."""
+    for question_id, value in answers.items():
+        if page.locator(f"#q-{question_id}").count():
+            answer(page, lang, question_id, value)
+
+
+def next_step(page: Page, lang: str, status: int = 200) -> None:
+    send(page, page.get_by_role("button", name=NEXT[lang], exact=True), status)
+
+
+def fill_valid_report(
+    page: Page,
+    lang: str,
+    answers: dict[str, Value] | None = None,
+    *,
+    until: int | None = None,
+    on_each_step: Any = None,
+) -> None:
+    """Fill each step and go on, up to step ``until`` (filled, not left) or to the last step."""
+    while True:
+        number = shown_step(page)
+        if on_each_step is not None:
+            on_each_step(number)
+        fill_step(page, lang, VALID_REPORT if answers is None else answers)
+        if number == until or number == len(STEPS):
+            return
+        next_step(page, lang)
+        assert shown_step(page) == number + 1
 
 
 def audit(page: Page, where: str) -> list[str]:
@@ -243,14 +281,20 @@ def test_every_step_passes_axe_and_fits_a_320px_screen(
     submit_label = {"de": "Meldung absenden", "en": "Send report"}[lang]
 
     open_path(page, intake_server, f"/{lang}/report")
-    problems = audit(page, "form")
-
     page.evaluate(REMOVE_REQUIRED_JS)
-    send(page, page.get_by_role("button", name=submit_label, exact=True), 422)
+    next_step(page, lang, 422)
     expect(page.locator(".error-summary[role=alert]")).to_be_visible()
-    problems += audit(page, "form with errors")
+    problems = audit(page, "form step 1 with errors")
 
-    fill_valid_report(page, lang)
+    def audit_step(number: int) -> None:
+        problems.extend(audit(page, f"form step {number}"))
+
+    fill_valid_report(page, lang, on_each_step=audit_step)
+    page.evaluate(REMOVE_REQUIRED_JS)
+    page.locator("#consent_special_categories").uncheck()
+    send(page, page.get_by_role("button", name=submit_label, exact=True), 422)
+    problems += audit(page, "last step with errors")
+    fill_step(page, lang, VALID_REPORT)
     send(page, page.get_by_role("button", name=submit_label, exact=True))
     code = receipt_code(page)
     problems += audit(page, "receipt")
@@ -295,19 +339,26 @@ def test_a_person_reports_and_follows_up_on_a_phone_without_javascript(
         "Ich weiß den genauen Tag.", exact=True
     ).check()
     page.get_by_label("Datum", exact=True).fill(INCIDENT_DAY)
+    expect(page.locator("#step-progress-label")).to_contain_text("Schritt 1 von 6")
+    next_step(page, "de")
     page.get_by_label("Bundesland").select_option(label="Sachsen")
     group(page, "An was für einem Ort ist es passiert?").get_by_label(
         "In Bus oder Bahn, an einer Haltestelle oder einem Bahnhof", exact=True
     ).check()
+    next_step(page, "de")
     group(page, "Welche Art von Vorfall war es?").get_by_label(
         "Beleidigung oder Beschimpfung", exact=True
     ).check()
     page.get_by_label("Beschreiben Sie bitte, was passiert ist.").fill(
         "In der Straßenbahn wurde ich wegen meines Kopftuchs beschimpft."
     )
+    next_step(page, "de")
     group(page, "Gegen wen richtete sich der Vorfall?").get_by_label(
         "Gegen eine einzelne Person", exact=True
     ).check()
+    next_step(page, "de")
+    send(page, page.get_by_role("button", name="Weiter ohne diese Angaben", exact=True))
+    expect(page.locator("#step-progress-label")).to_contain_text("Schritt 6 von 6")
     page.get_by_label("Ich willige ausdrücklich ein").check()
     send(page, page.get_by_role("button", name="Meldung absenden", exact=True))
 
@@ -339,12 +390,28 @@ def test_questions_that_do_not_apply_yet_are_hidden_with_javascript(
 ) -> None:
     page = new_page(viewport=PHONE)
     open_path(page, intake_server, "/de/report")
-    place = group(page, "An was für einem Ort ist es passiert?")
     when = group(page, "Wie genau wissen Sie, wann es war?")
-    dependents = [*ONLINE_QUESTIONS, *(q for qs in DATE_QUESTIONS.values() for q in qs)]
-    for selector in dependents:
+    for selector in (q for qs in DATE_QUESTIONS.values() for q in qs):
         expect(page.locator(selector)).to_be_hidden()
+    labels = {
+        "exact": "Ich weiß den genauen Tag.",
+        "month": "Ich weiß nur den Monat.",
+        "period": "Es war in einem Zeitraum oder ging über längere Zeit.",
+    }
+    for kind, label in labels.items():
+        when.get_by_label(label, exact=True).check()
+        for other, selectors in DATE_QUESTIONS.items():
+            for selector in selectors:
+                if other == kind:
+                    expect(page.locator(selector)).to_be_visible()
+                else:
+                    expect(page.locator(selector)).to_be_hidden()
+    when.get_by_label(labels["exact"], exact=True).check()
 
+    fill_valid_report(page, "de", until=2)  # the place
+    place = group(page, "An was für einem Ort ist es passiert?")
+    for selector in ONLINE_QUESTIONS:
+        expect(page.locator(selector)).to_be_hidden()
     place.get_by_label("Im Internet", exact=True).check()
     for selector in ONLINE_QUESTIONS:
         expect(page.locator(selector)).to_be_visible()
@@ -360,9 +427,14 @@ def test_questions_that_do_not_apply_yet_are_hidden_with_javascript(
     expect(page.locator("#q-town_other")).to_be_visible()
     page.get_by_role("combobox", name="Stadt oder Gemeinde").select_option(label="Leipzig")
     expect(page.locator("#q-town_other")).to_be_hidden()
+
+    optional = next(step for step in STEPS if step.optional)
+    next_step(page, "de")
+    fill_valid_report(page, "de", until=optional.number)
     nowhere = group(page, "Haben Sie den Vorfall schon woanders gemeldet?").get_by_label(
         "Nein, nirgendwo", exact=True
     )
+    expect(page.locator("#q-why_not")).to_be_hidden()
     nowhere.check()
     expect(page.locator("#q-why_not")).to_be_visible()
     expect(page.locator("#q-why_not_text")).to_be_visible()
@@ -370,26 +442,13 @@ def test_questions_that_do_not_apply_yet_are_hidden_with_javascript(
     expect(page.locator("#q-why_not")).to_be_hidden()
     expect(page.locator("#q-why_not_text")).to_be_hidden()
 
-    labels = {
-        "exact": "Ich weiß den genauen Tag.",
-        "month": "Ich weiß nur den Monat.",
-        "period": "Es war in einem Zeitraum oder ging über längere Zeit.",
-    }
-    for kind, label in labels.items():
-        when.get_by_label(label, exact=True).check()
-        for other, selectors in DATE_QUESTIONS.items():
-            for selector in selectors:
-                if other == kind:
-                    expect(page.locator(selector)).to_be_visible()
-                else:
-                    expect(page.locator(selector)).to_be_hidden()
-
 
 def test_too_many_or_too_large_images_are_named_before_anything_is_sent(
     new_page: PageFactory, intake_server: str
 ) -> None:
     page = new_page(viewport=PHONE)
     open_path(page, intake_server, "/de/report")
+    fill_valid_report(page, "de")  # images are chosen on the last step, with sending
     images = page.locator("#images")
     small = FilePayload(name="klein.png", mimeType="image/png", buffer=b"\x89PNG" + b"\0" * 100)
     too_large = b"\xff" * (10 * 1024 * 1024 + 1)
@@ -409,8 +468,11 @@ def test_without_javascript_every_question_is_shown_with_its_condition(
 ) -> None:
     page = new_page(java_script_enabled=False, viewport=PHONE)
     open_path(page, intake_server, "/de/report")
-    dependents = [*ONLINE_QUESTIONS, *(q for qs in DATE_QUESTIONS.values() for q in qs)]
-    for selector in dependents:
+    for selector in (q for qs in DATE_QUESTIONS.values() for q in qs):
+        expect(page.locator(selector)).to_be_visible()
+        expect(page.locator(selector).locator(".condition")).to_be_visible()
+    fill_valid_report(page, "de", until=2)
+    for selector in ONLINE_QUESTIONS:
         expect(page.locator(selector)).to_be_visible()
         expect(page.locator(selector).locator(".condition")).to_be_visible()
     expect(page.locator("#q-platform .condition")).to_contain_text("„Im Internet“")
@@ -426,11 +488,19 @@ def test_each_question_says_once_whether_it_must_be_answered(
     # A screen reader reads the whole label; "optional (optional)" is noise, also to the eye.
     page = new_page(java_script_enabled=False, viewport=PHONE)
     open_path(page, intake_server, f"/{lang}/report")
-    names: list[str] = page.evaluate(
-        """() => Array.from(
-          document.querySelectorAll(".report-form legend, .report-form .question label[for]"),
-          el => el.textContent.trim().replace(/\\s+/g, " "))"""
-    )
+    names: list[str] = []
+
+    def collect(_number: int) -> None:
+        names.extend(
+            page.evaluate(
+                """() => Array.from(
+                  document.querySelectorAll(
+                    ".report-form legend, .report-form .question label[for]"),
+                  el => el.textContent.trim().replace(/\\s+/g, " "))"""
+            )
+        )
+
+    fill_valid_report(page, lang, on_each_step=collect)
     assert len(names) > 30, names
     repeated = [name for name in names if any(name.count(marker) > 1 for marker in markers)]
     assert repeated == [], "marked twice:\n" + "\n".join(repeated)
@@ -456,9 +526,9 @@ def test_an_error_keeps_every_answer_and_leads_to_the_field(
         "consent_publication": True,
     }
     answers = {**VALID_REPORT, **extra, "description": " "}
-    for question_id, value in answers.items():
-        answer(page, "de", question_id, value)
-    send(page, page.get_by_role("button", name="Meldung absenden", exact=True), 422)
+    fill_valid_report(page, "de", answers, until=3)  # the description's step
+    next_step(page, "de", 422)
+    assert shown_step(page) == 3
 
     summary = page.locator(".error-summary[role=alert]")
     expect(summary).to_be_visible()
@@ -482,12 +552,21 @@ def test_an_error_keeps_every_answer_and_leads_to_the_field(
     assert now["id"] == "description", now
     assert is_in_viewport(now), f"the description is not on screen: {now}"
 
-    # Every other answer is still there.
+    # Every other answer is still there: on this step, and going back, on the steps before.
+    check_answers_kept(page, answers)
+    for number in (2, 1):
+        send(page, page.get_by_role("button", name="Zurück", exact=True))
+        assert shown_step(page) == number
+        check_answers_kept(page, answers)
+
+
+def check_answers_kept(page: Page, answers: dict[str, Value]) -> None:
+    """Each answer to a question of the shown step is still given (the description aside)."""
     for question_id, value in answers.items():
-        if question_id == "description":
+        box = page.locator(f"#q-{question_id}")
+        if question_id == "description" or not box.count():
             continue
         question = CODEBOOK.question(question_id)
-        box = page.locator(f"#q-{question_id}")
         if question.kind in {"single", "multi"}:
             chosen = as_codes(value)
             for code in question.codes:
@@ -509,10 +588,36 @@ def test_keyboard_reaches_the_form_after_the_navigation_with_visible_focus(
 ) -> None:
     page = new_page(viewport=DESKTOP)
     open_path(page, intake_server, "/de/report")
+    kinds: set[tuple[str, str]] = set()
+    for number in (1, 2, 3):  # radios, dates; selects; a text box
+        before_form, in_form = tab_through_the_form(page)
+        link_texts = [link["text"] for link in before_form]
+        assert link_texts[:1] == ["Zum Inhalt springen"], link_texts
+        assert "Melden" in link_texts, f"the navigation was not passed on the way: {link_texts}"
+        assert len(link_texts) <= 10, f"too many stops before the form: {link_texts}"
+        if number == 1:
+            first = in_form[0]
+            assert (first["tag"], first["type"], first["id"]) == ("input", "radio", "role-0")
+        assert in_form[-1]["text"] == "Weiter", in_form[-1]
+        seen = [*before_form, *in_form]
+        without_focus = [el for el in seen if not has_visible_focus_indicator(el)]
+        off_screen = [el for el in seen if not is_scrolled_to(el)]
+        assert without_focus == [], f"focused without visible indicator: {without_focus}"
+        assert off_screen == [], f"focused but not scrolled into view: {off_screen}"
+        kinds |= {(el["tag"], el["type"]) for el in in_form}
+        fill_valid_report(page, "de", until=number)
+        next_step(page, "de")
+    for kind in [("input", "radio"), ("select", ""), ("textarea", ""), ("button", "submit")]:
+        assert kind in kinds, f"Tab never reached a {kind}: {sorted(kinds)}"
 
+
+def tab_through_the_form(page: Page) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """What Tab reaches from the top of the page: the links before the form, then the form's
+    controls up to its first submit button ("Weiter")."""
+    page.evaluate("() => { document.activeElement?.blur(); window.scrollTo(0, 0); }")
     before_form: list[dict[str, Any]] = []
     in_form: list[dict[str, Any]] = []
-    for _ in range(200):
+    for _ in range(300):
         page.keyboard.press("Tab")
         now = focused(page)
         assert now is not None, f"Tab left the page before the submit button; last: {in_form[-1:]}"
@@ -522,22 +627,7 @@ def test_keyboard_reaches_the_form_after_the_navigation_with_visible_focus(
         in_form.append(now)
         if now["tag"] == "button" and now["type"] == "submit":
             break
-
-    link_texts = [link["text"] for link in before_form]
-    assert link_texts[:1] == ["Zum Inhalt springen"], link_texts
-    assert "Melden" in link_texts, f"the navigation was not passed on the way: {link_texts}"
-    assert len(link_texts) <= 10, f"too many stops before the form: {link_texts}"
-    first = in_form[0]
-    assert (first["tag"], first["type"], first["id"]) == ("input", "radio", "role-0"), first
-    assert in_form[-1]["text"] == "Meldung absenden", in_form[-1]
-
-    without_focus = [el for el in [*before_form, *in_form] if not has_visible_focus_indicator(el)]
-    off_screen = [el for el in [*before_form, *in_form] if not is_scrolled_to(el)]
-    assert without_focus == [], f"focused without visible indicator: {without_focus}"
-    assert off_screen == [], f"focused but not scrolled into view: {off_screen}"
-    kinds = {(el["tag"], el["type"]) for el in in_form}
-    for kind in [("input", "radio"), ("select", ""), ("textarea", ""), ("button", "submit")]:
-        assert kind in kinds, f"Tab never reached a {kind}: {sorted(kinds)}"
+    return before_form, in_form
 
 
 def test_screenshots_of_the_form_on_a_phone(new_page: PageFactory, intake_server: str) -> None:
@@ -547,12 +637,15 @@ def test_screenshots_of_the_form_on_a_phone(new_page: PageFactory, intake_server
     screenshot(page, "report-form-320-full.png", full_page=True)
 
     page.evaluate(REMOVE_REQUIRED_JS)
-    send(page, page.get_by_role("button", name="Meldung absenden", exact=True), 422)
+    next_step(page, "de", 422)
     page.locator(".error-summary").scroll_into_view_if_needed()
     screenshot(page, "report-form-320-errors.png")
     screenshot(page, "report-form-320-errors-full.png", full_page=True)
 
-    fill_valid_report(page, "de")
+    def shoot(number: int) -> None:
+        screenshot(page, f"report-form-320-step{number}-full.png", full_page=True)
+
+    fill_valid_report(page, "de", on_each_step=shoot)
     send(page, page.get_by_role("button", name="Meldung absenden", exact=True))
     receipt_code(page)
     screenshot(page, "report-receipt-320.png", full_page=True)

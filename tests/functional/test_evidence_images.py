@@ -15,7 +15,7 @@ from app.crypto.reports import open_report
 from app.extensions import db
 from app.models import Report
 from tests.factories import report_form_data
-from tests.functional.conftest import post_report, receipt_code
+from tests.functional.conftest import kept_answers, post_report, receipt_code
 
 
 def photo(size: tuple[int, int]) -> io.BytesIO:
@@ -67,6 +67,6 @@ def test_a_costly_image_is_refused_with_a_message_and_keeps_the_text(intake_app:
         html = response.get_data(as_text=True)
         assert response.status_code == 422
         assert message in html
-        assert "Am Bahnhof, gegen Mittag." in html
+        assert kept_answers(response)["description"] == "Am Bahnhof, gegen Mittag."
     with intake_app.app_context():
         assert db.session.scalars(select(Report)).first() is None

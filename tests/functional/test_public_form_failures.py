@@ -16,7 +16,15 @@ from sqlalchemy import delete, func, select
 from app.extensions import db
 from app.models import Incident, Message, Report, StatusSession
 from tests.factories import report_form_data
-from tests.functional.conftest import hidden_value, open_form, post_report, receipt_code
+from tests.functional.conftest import (
+    hidden_value,
+    kept_answers,
+    open_form,
+    post_report,
+    receipt_code,
+    walk_to_last_step,
+    walk_to_step,
+)
 
 STATUS_PATHS = ["/de/report/status/message", "/de/report/status/evidence",
                 "/de/report/status/delete", "/de/report/status/leave"]  # fmt: skip
@@ -60,20 +68,34 @@ def test_every_public_post_without_a_token_gets_a_short_answer(
     assert all(path not in record.getMessage() for record in caplog.records)
 
 
-def test_the_report_form_keeps_everything_when_the_token_expired(intake_app: Flask) -> None:
+def test_the_report_form_keeps_what_it_can_when_the_session_expired(intake_app: Flask) -> None:
+    """The answers of earlier steps are bound to the browser's session: once it is gone they
+    cannot be taken over (they could be another person's), and the page says so; what the
+    page itself sent is kept."""
     client = intake_app.test_client()
-    tokens = open_form(client)
+    description = "Was ich lange geschrieben habe"
+    _page, sending = walk_to_step(client, report_form_data(description=description), 3)
     with client.session_transaction() as session:
         session.clear()  # the browser was closed, or the session ran out
-    response = client.post(
-        "/de/report",
-        data={**tokens, **report_form_data(description="Was ich lange geschrieben habe")},
-        content_type="multipart/form-data",
-    )
+    response = client.post("/de/report", data=sending, content_type="multipart/form-data")
     assert response.status_code == 400
     html = response.get_data(as_text=True)
-    assert "Was ich lange geschrieben habe" in html
-    assert "Ihre Angaben sind noch da" in html
+    assert description in html
+    assert "Angaben aus den anderen Schritten" in html
+    assert kept_answers(response)["description"] == description
+    assert "role" not in kept_answers(response)
+    assert count(intake_app, Report) == 0
+
+
+def test_the_report_form_keeps_everything_when_only_the_token_expired(intake_app: Flask) -> None:
+    client = intake_app.test_client()
+    description = "Was ich lange geschrieben habe"
+    response = post_report(client, report_form_data(description=description),
+                           tokens={"csrf_token": "abgelaufen"})  # fmt: skip
+    assert response.status_code == 400
+    assert "Ihre Angaben sind noch da" in response.get_data(as_text=True)
+    assert kept_answers(response)["description"] == description
+    assert kept_answers(response)["role"] == "affected"
     assert count(intake_app, Report) == 0
 
 
@@ -214,7 +236,7 @@ def test_the_same_form_sent_ten_times_at_once_is_stored_once_and_answered_ten_ti
 ) -> None:
     """The reproducer: 27 of 50 answers were 500 (IntegrityError on report.receipt_lookup)."""
     client = intake_app.test_client()
-    data = {**open_form(client), **report_form_data()}
+    _page, data = walk_to_last_step(client, report_form_data())
     cookie = client.get_cookie("session")
     assert cookie is not None
     with ThreadPoolExecutor(max_workers=10) as pool:

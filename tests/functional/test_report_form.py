@@ -21,10 +21,17 @@ from werkzeug.test import encode_multipart
 
 from app.codebook import current_codebook
 from app.extensions import db
+from app.intake.steps import step_of_question, steps_of
 from app.models import Attachment, Base, Report
 from app.requests import upload_was_kept
 from tests.factories import report_form_data
-from tests.functional.conftest import open_form, post_report, receipt_code
+from tests.functional.conftest import (
+    kept_answers,
+    post_report,
+    receipt_code,
+    shown_step,
+    walk_to_last_step,
+)
 
 REQUIRED = [q.id for q in current_codebook().questions.values() if q.required and q.show_if is None]
 
@@ -53,11 +60,22 @@ def test_each_missing_required_answer_is_shown_and_nothing_is_lost(
     assert 'class="error-summary" role="alert"' in html
     assert re.search(rf'id="{question}(-0)?"[^>]*aria-invalid="true"|aria-invalid="true"[^>]*'
                      rf'id="{question}(-0)?"', html), question  # fmt: skip
-    if question != "description":
+    # The page is the step that asks the question; every answer sent so far is still there:
+    # this step's in its fields, the earlier steps' in the signed state.
+    steps = steps_of(current_codebook())
+    asked_on = step_of_question(steps, question)
+    assert shown_step(response) == asked_on.number
+    kept = kept_answers(response)
+    sent = report_form_data(**changes)
+    for earlier in steps[: asked_on.number]:
+        for asked in earlier.questions:
+            if asked.id in sent and asked.kind not in {"consent", "flag"}:
+                assert kept[asked.id] == sent[asked.id], asked.id
+    if asked_on.number == 3 and question != "description":
         assert "Mein Text bleibt erhalten – auch mit &lt;Zeichen&gt; &amp; Umlauten." in html
-    if question != "land":
+    if asked_on.number == 2 and question != "land":
         assert '<option selected value="sn">' in html
-    if question != "role":
+    if asked_on.number == 1 and question != "role":
         assert re.search(r'checked[^>]*value="affected"|value="affected"[^>]*checked', html)
     assert report_count(intake_app) == 0
 
@@ -97,34 +115,36 @@ def test_hostile_input_gets_a_clear_4xx(intake_app: Flask, changes: dict[str, An
 
 def test_script_in_text_comes_back_escaped(intake_app: Flask) -> None:
     script = "<script>alert(1)</script>"
-    response = post_report(intake_app.test_client(), report_form_data(description=script,
-                                                                      role=None))  # fmt: skip
+    data = report_form_data(description=script, incident_types=None)  # an error on its step
+    response = post_report(intake_app.test_client(), data)
     html = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert script not in html
 
 
-def test_tampered_form_token_keeps_what_was_typed(intake_app: Flask) -> None:
+def test_tampered_state_keeps_what_was_typed(intake_app: Flask) -> None:
+    """A state the server did not sign cannot bring answers in; what the page itself sent stays."""
     client = intake_app.test_client()
-    tokens = open_form(client)
-    tokens["form_token"] = tokens["form_token"][:-3] + "abc"
-    response = post_report(client, report_form_data(description="Bitte nicht verlieren"),
-                           tokens=tokens)  # fmt: skip
+    page, sending = walk_to_last_step(client, report_form_data(contact_email="ich@example.org"))
+    sending["form_state"] = sending["form_state"][:-3] + "abc"
+    response = client.post("/de/report", data=sending, content_type="multipart/form-data")
     assert response.status_code == 400
     html = response.get_data(as_text=True)
-    assert "Bitte nicht verlieren" in html
+    assert 'value="ich@example.org"' in html
     assert 'role="alert"' in html
+    assert "Angaben aus den anderen Schritten" in html
+    assert kept_answers(response) == {"contact_email": "ich@example.org",
+                                      "consent_special_categories": True}  # fmt: skip
     assert report_count(intake_app) == 0
 
 
 def test_missing_csrf_token_keeps_what_was_typed(intake_app: Flask) -> None:
     client = intake_app.test_client()
-    tokens = open_form(client)
-    del tokens["csrf_token"]
-    response = post_report(client, report_form_data(description="Noch da"), tokens=tokens)
+    response = post_report(client, report_form_data(description="Noch da"),
+                           tokens={"csrf_token": None})  # fmt: skip
     assert response.status_code == 400
-    assert "Noch da" in response.get_data(as_text=True)
+    assert kept_answers(response)["description"] == "Noch da"
     retry = post_report(client, report_form_data())  # with a fresh token it goes through
     assert retry.status_code == 200
 
@@ -141,7 +161,7 @@ def test_too_fast_is_refused_and_kept(intake_app: Flask) -> None:
     intake_app.config["INTAKE_MIN_FILL_SECONDS"] = 60
     response = post_report(intake_app.test_client(), report_form_data(description="Schnell"))
     assert response.status_code == 400
-    assert "Schnell" in response.get_data(as_text=True)
+    assert kept_answers(response)["description"] == "Schnell"
     assert report_count(intake_app) == 0
 
 
@@ -151,14 +171,11 @@ def test_rate_limit_answers_429_and_keeps_the_text(intake_app: Flask) -> None:
     environ = {"REMOTE_ADDR": "198.51.100.77"}
     statuses = []
     for n in range(3):
-        tokens = open_form(client)
-        response = client.post(
-            "/de/report", data={**tokens, **report_form_data(description=f"Versuch {n}")},
-            environ_base=environ,
-        )  # fmt: skip
+        response = post_report(client, report_form_data(description=f"Versuch {n}"),
+                               environ_base=environ)  # fmt: skip
         statuses.append(response.status_code)
-    assert statuses == [200, 200, 429]
-    assert "Versuch 2" in response.get_data(as_text=True)
+    assert statuses == [200, 200, 429]  # going from step to step is not counted, sending is
+    assert kept_answers(response)["description"] == "Versuch 2"
     assert report_count(intake_app) == 2
 
 
@@ -180,7 +197,7 @@ def test_a_non_image_is_refused_with_its_name(intake_app: Flask) -> None:
     html = response.get_data(as_text=True)
     assert "„\u2068seite.png\u2069“ ist kein Bild." in html
     assert "noch einmal aus" in html  # the person is told to choose the images again
-    assert "Text bleibt" in html
+    assert kept_answers(response)["description"] == "Text bleibt"
 
 
 def test_a_file_name_with_direction_controls_cannot_reorder_the_message(intake_app: Flask) -> None:
@@ -199,7 +216,7 @@ def test_more_than_five_images_are_named_and_the_text_kept(intake_app: Flask) ->
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert "höchstens 5 Bilder (Sie hatten 6 gewählt)" in html
-    assert "Mein Text bleibt" in html
+    assert kept_answers(response)["description"] == "Mein Text bleibt"
     assert "noch einmal aus" in html
     assert report_count(intake_app) == 0
 
@@ -216,7 +233,7 @@ def test_too_large_photos_over_the_old_body_limit_keep_the_text(intake_app: Flas
     response = post_report(intake_app.test_client(), data)
     assert response.status_code == 422
     html = response.get_data(as_text=True)
-    assert "Alles, was ich geschrieben habe" in html
+    assert kept_answers(response)["description"] == "Alles, was ich geschrieben habe"
     assert "„\u2068riesig.jpg\u2069“ ist größer als" in html
     assert "höchstens 5 Bilder (Sie hatten 6 gewählt)" in html
 
@@ -254,8 +271,7 @@ def test_other_pages_keep_the_small_body_limit(intake_app: Flask) -> None:
 def test_uploads_never_touch_the_disk(intake_app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
     """Werkzeug would spool an upload over 500 KB to a temporary file; ours stays in memory."""
     client = intake_app.test_client()
-    tokens = open_form(client)
-    data: dict[str, Any] = {**tokens, **report_form_data()}
+    _page, data = walk_to_last_step(client, report_form_data())
     photo = png((900, 700))
     padded = photo + b"\0" * (700_000 - len(photo))  # trailing bytes after the PNG's end
     data["images"] = FileStorage(io.BytesIO(padded), filename="gross.png")
@@ -284,17 +300,13 @@ def test_no_client_address_in_any_table_or_log(
     address = "203.0.113.199"
     client = intake_app.test_client()
     environ = {"REMOTE_ADDR": address}
-    page = client.get("/de/report", environ_base=environ)
-    html = page.get_data(as_text=True)
-    tokens = {
-        name: re.search(rf'name="{name}"[^>]*value="([^"]*)"', html).group(1)  # type: ignore[union-attr]
-        for name in ("csrf_token", "form_token")
-    }
-    response = client.post("/de/report", data={**tokens, **report_form_data()},
-                           environ_base=environ, headers={"X-Forwarded-For": address})  # fmt: skip
+    _page, sending = walk_to_last_step(client, report_form_data(), environ_base=environ,
+                                       headers={"X-Forwarded-For": address})  # fmt: skip
+    response = client.post("/de/report", data=sending, environ_base=environ,
+                           headers={"X-Forwarded-For": address})  # fmt: skip
     assert response.status_code == 200
     code = receipt_code(response)
-    csrf = tokens["csrf_token"]
+    csrf = sending["csrf_token"]
     client.post("/de/report/status", data={"csrf_token": csrf, "code": code}, environ_base=environ)
     with intake_app.app_context():
         for table in Base.metadata.sorted_tables:

@@ -21,9 +21,12 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from app import create_app
+from app.codebook import current_codebook
 from app.extensions import db
+from app.intake.steps import steps_of
 from app.models import Attachment, Incident, Report
 from tests.factories import report_form_data
+from tests.functional.conftest import step_answers
 from tests.gunicorn import environment, gunicorn_serving, instance_environment, prepare_instance
 from tests.postgres import PostgresServer
 
@@ -54,19 +57,26 @@ def _photo() -> bytes:
 
 
 def _send(base_url: str, number: int, photo: bytes) -> tuple[int, str]:
+    """One person walks the form's steps and sends it with a photo on the last one."""
+    data = report_form_data(description=f"Bericht Nummer {number}")
     with requests.Session() as browser:
         page = browser.get(f"{base_url}/de/report", timeout=TIMEOUT).text
-        fields: list[tuple[str, tuple[str | None, str | bytes] | tuple[str, bytes, str]]] = []
-        for name in ("csrf_token", "form_token"):
-            match = re.search(rf'name="{name}"[^>]*value="([^"]*)"', page)
-            assert match, page[:300]
-            fields.append((name, (None, match.group(1))))
-        data = report_form_data(description=f"Bericht Nummer {number}")
-        for name, value in data.items():
-            for item in value if isinstance(value, list) else [value]:
-                fields.append((name, (None, item)))
-        fields.append(("images", ("beweis.jpg", photo, "image/jpeg")))
-        answer = browser.post(f"{base_url}/de/report", files=fields, timeout=TIMEOUT)
+        for step in steps_of(current_codebook()):
+            fields: list[tuple[str, tuple[str | None, str | bytes] | tuple[str, bytes, str]]] = []
+            for name in ("csrf_token", "form_state"):
+                match = re.search(rf'name="{name}"[^>]*value="([^"]*)"', page)
+                assert match, page[:300]
+                fields.append((name, (None, match.group(1))))
+            for name, value in step_answers(data, step).items():
+                for item in value if isinstance(value, list) else [value]:
+                    fields.append((name, (None, item)))
+            if step.final:
+                fields.append(("images", ("beweis.jpg", photo, "image/jpeg")))
+            fields.append(("action", (None, "send" if step.final else "next")))
+            answer = browser.post(f"{base_url}/de/report", files=fields, timeout=TIMEOUT)
+            page = answer.text
+            if answer.status_code != 200:
+                break
         match = re.search(r'id="receipt-code"[^>]*>([^<]+)<', answer.text)
         return answer.status_code, match.group(1).strip() if match else ""
 

@@ -21,10 +21,13 @@ from gunicorn.config import Config
 
 from app import reporter_logs
 from app.accesslog import PrivateLogger
+from app.codebook import current_codebook
 from app.extensions import limiter
 from app.intake import followup
+from app.intake.steps import steps_of
 from app.reporter_logs import WITHHELD, is_reporter_path, withhold_on, write_withheld_counts
 from tests.factories import report_form_data
+from tests.functional.conftest import step_answers
 from tests.gunicorn import Browser, gunicorn_serving, instance_environment, prepare_instance
 
 REPORTER_PATHS = [
@@ -327,11 +330,17 @@ def test_gunicorn_logs_nothing_of_a_report_and_a_status_visit(tmp_path: Path) ->
         person = Browser(port)
         status, html = person.request("GET", "/de/report")
         assert status == 200
-        tokens = {name: _hidden(html, name) for name in ("csrf_token", "form_token")}
-        status, html = person.request("POST", "/de/report", form={**tokens, **report_form_data()})
-        assert status == 200, html[:500]
+        for step in steps_of(current_codebook()):  # each step, then sending
+            fields = {name: _hidden(html, name) for name in ("csrf_token", "form_state")}
+            answers = step_answers(report_form_data(), step)
+            action = "send" if step.final else "next"
+            status, html = person.request(
+                "POST", "/de/report", form={**fields, **answers, "action": action}
+            )
+            assert status == 200, html[:500]
         code = re.search(r'id="receipt-code"[^>]*>([^<]+)<', html)
         assert code
+        tokens = {name: _hidden(html, name) for name in ("csrf_token", "form_token")}
         kept = {**tokens, "kept": "y"}
         assert person.request("POST", "/de/report/receipt", form=kept)[0] == 303
         assert person.request("GET", "/de/report/thanks")[0] == 200

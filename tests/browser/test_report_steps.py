@@ -1,0 +1,113 @@
+"""The report form's steps in a real Chromium at 320 px, in German and English, with and
+without JavaScript: progress shown, answers kept going back, axe clean on every step, no
+sideways scrolling, and support asked for without a contact is said plainly before sending."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser import test_report_form
+from tests.browser.conftest import PHONE, PageFactory
+from tests.browser.test_public_pages import OVERFLOWING_ELEMENTS_JS, axe_violations
+from tests.browser.test_report_form import (
+    BACK,
+    STEPS,
+    SUBMIT,
+    VALID_REPORT,
+    Value,
+    fill_step,
+    next_step,
+    open_path,
+    receipt_code,
+    send,
+    shown_step,
+)
+
+pytestmark = pytest.mark.browser
+# The report form's server: a database and organisation keys (one for this module).
+intake_server = test_report_form.intake_server
+
+PROGRESS = {"de": "Schritt {} von {}", "en": "Step {} of {}"}
+SKIP = {"de": "Weiter ohne diese Angaben", "en": "Continue without these answers"}
+SUPPORT = {"de": "nur über die Statusseite", "en": "only get in touch with you through"}
+ANSWERS: dict[str, Value] = {**VALID_REPORT, "support_wished": "counselling_referral"}
+
+
+def phone_problems(page: Page, where: str) -> list[str]:
+    """axe at 320 px and no sideways scrolling; one line per problem."""
+    problems = [f"{where}: {line}" for line in axe_violations(page)]
+    scroll_width, inner_width = page.evaluate(
+        "() => [document.documentElement.scrollWidth, window.innerWidth]"
+    )
+    if scroll_width > inner_width:
+        problems.append(
+            f"{where}: scrolls sideways, {scroll_width}px wide: "
+            f"{page.evaluate(OVERFLOWING_ELEMENTS_JS)}"
+        )
+    return problems
+
+
+@pytest.mark.parametrize("javascript", [False, True], ids=["no-js", "js"])
+@pytest.mark.parametrize("lang", ["de", "en"])
+def test_the_whole_journey_in_steps_on_a_phone(
+    new_page: PageFactory, intake_server: str, lang: str, javascript: bool
+) -> None:
+    page = new_page(viewport=PHONE, java_script_enabled=javascript)
+    open_path(page, intake_server, f"/{lang}/report")
+    problems: list[str] = []
+    optional = next(step for step in STEPS if step.optional)
+    for step in STEPS:
+        number = step.number
+        assert shown_step(page) == number
+        expect(page.locator("#step-progress-label")).to_contain_text(
+            PROGRESS[lang].format(number, len(STEPS))
+        )
+        progress = page.locator("progress")
+        expect(progress).to_have_attribute("value", str(number))
+        expect(progress).to_have_attribute("aria-labelledby", "step-progress-label")
+        expect(page.locator(".step-list [aria-current=step]")).to_have_count(1)
+        expect(page.locator(".step-time")).to_be_visible()  # the time it still takes
+        problems += phone_problems(page, f"/{lang}/report step {number}")
+        fill_step(page, lang, ANSWERS)
+        if number == 2:
+            # Back and forth: the answers of both steps are still there.
+            send(page, page.get_by_role("button", name=BACK[lang], exact=True))
+            assert shown_step(page) == 1
+            expect(page.locator("#date_kind-0")).to_be_checked()
+            expect(page.locator("#incident_date")).to_have_value(str(ANSWERS["incident_date"]))
+            next_step(page, lang)
+            assert shown_step(page) == 2
+            expect(page.locator("#land")).to_have_value("sn")
+        if step.final:
+            break
+        if number == optional.number:
+            expect(page.get_by_role("button", name=SKIP[lang], exact=True)).to_be_visible()
+        next_step(page, lang)
+
+    # Support asked for, no contact given: said where the contact is asked, before sending.
+    notice = page.locator("#support-without-contact")
+    expect(notice).to_be_visible()
+    expect(notice).to_contain_text(SUPPORT[lang])
+    send(page, page.get_by_role("button", name=SUBMIT[lang], exact=True))
+    receipt_code(page)
+    assert problems == [], "\n".join(problems)
+
+
+def test_the_optional_step_is_skipped_without_javascript(
+    new_page: PageFactory, intake_server: str
+) -> None:
+    page = new_page(viewport=PHONE, java_script_enabled=False)
+    open_path(page, intake_server, "/de/report")
+    optional = next(step for step in STEPS if step.optional)
+    while shown_step(page) < optional.number:
+        fill_step(page, "de", ANSWERS)
+        next_step(page, "de")
+    expect(page.locator(".step-optional")).to_contain_text("freiwillig")
+    fill_step(page, "de", ANSWERS)  # the wish for support, then skipped after all
+    send(page, page.get_by_role("button", name=SKIP["de"], exact=True))
+    assert shown_step(page) == optional.number + 1
+    expect(page.locator("#support-without-contact")).to_have_count(0)  # the wish was skipped
+    send(page, page.get_by_role("button", name=BACK["de"], exact=True))
+    assert shown_step(page) == optional.number
+    expect(page.locator("#support_wished-0")).not_to_be_checked()
