@@ -270,10 +270,26 @@ def wait_until_serving(server: subprocess.Popen[bytes], base: str, log: Path) ->
     raise StepFailed(f"`{START}` did not serve within {SERVER_START_SECONDS} s:\n{log.read_text()}")
 
 
-def report_fields(tokens: dict[str, str]) -> dict[str, str | list[str]]:
+def step_fields(page: Page) -> dict[str, str | list[str]]:
+    """What pressing a button on a step sends: its hidden fields and every answer (a step keeps
+    those it asks for)."""
+    tokens = {name: hidden(page.text, name) for name in ("csrf_token", "form_state")}
+    return {**tokens, **report_fields()}
+
+
+def walk_the_steps(person: Browser, page: Page) -> Page:
+    """Press "Weiter" on each step of the form, as a person does, up to the one that sends."""
+    for _ in range(20):
+        if 'value="send"' in page.text:
+            return page
+        page = person.post(REPORT_FORM, {**step_fields(page), "action": "next"})
+        check(page.status == 200, f"a step of {REPORT_FORM} answered {page.status}")
+    raise StepFailed(f"{REPORT_FORM} never reached the step that sends")
+
+
+def report_fields() -> dict[str, str | list[str]]:
     incident_day = dt.date.today() - dt.timedelta(days=3)
     return {
-        **tokens,
         "role": "affected", "date_kind": "exact", "incident_date": incident_day.isoformat(),
         "land": "sn", "town": "leipzig", "place_type": "public_transport",
         "incident_types": ["verbal_abuse", "threat"], "description": DESCRIPTION,
@@ -317,15 +333,16 @@ def first_hour() -> None:
             form = person.get(REPORT_FORM)
             check(form.status == 200, f"{REPORT_FORM} answered {form.status}")
             opened_at = time.monotonic()
-            tokens = {name: hidden(form.text, name) for name in ("csrf_token", "form_token")}
 
             admin = create_first_admin(env)
             done(f"`{CREATE_ADMIN}` made the first admin")
 
+            last_step = walk_the_steps(person, form)
             time.sleep(max(0.0, opened_at + MIN_FILL_SECONDS + 0.5 - time.monotonic()))
-            receipt = person.post(REPORT_FORM, report_fields(tokens))
+            receipt = person.post(REPORT_FORM, {**step_fields(last_step), "action": "send"})
             check(receipt.status == 200, f"the report was refused ({receipt.status})")
-            found(re.search(r'id="receipt-code"[^>]*>([^<]+)<', receipt.text), "no receipt code")
+            code = re.search(r'id="receipt-code"[^>]*>(.+?)</strong>', receipt.text)
+            found(code, "no receipt code")
             done(f"a report was sent at {REPORT_FORM}, receipt code shown")
 
             staff = Browser(base)
