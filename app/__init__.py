@@ -10,7 +10,8 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app.config import check_config, config_class_for
+from app.codebook import current_codebook
+from app.config import ConfigurationError, Language, check_config, config_class_for
 from app.reporter_logs import init_reporter_logs
 from app.requests import InMemoryUploadsRequest
 from app.research.disclosure import statistics_perturbation
@@ -46,6 +47,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(overrides)
     app.config["ENV_NAME"] = env_name
     check_config(app.config)
+    check_codebook_languages(app.config["LANGUAGES"])
     statistics_perturbation(app)  # a perturbation setting out of range stops the start here
     _configure_database(app)
     hops = int(app.config["PROXY_HOPS"])
@@ -61,6 +63,20 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_errorhandlers(app)
     register_commands(app)
     return app
+
+
+def check_codebook_languages(configured: tuple[Language, ...]) -> None:
+    """Every configured language needs its codebook texts; the codebook may hold more.
+
+    Raises:
+        ConfigurationError: naming the configured languages the codebook has no texts in.
+    """
+    missing = [lang.code for lang in configured if lang.code not in current_codebook().languages]
+    if missing:
+        raise ConfigurationError(
+            f"LANGUAGES lists {', '.join(missing)}, but app/codebook/codebook.yaml has no texts "
+            "in it: add them beside every 'de:' text (and release a new codebook version)."
+        )
 
 
 def _configure_database(app: Flask) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from app import check_codebook_languages, create_app
 from app.codebook import CodebookError, Text, current_codebook, parse_codebook
 from app.config import (
     DEFAULT_LANGUAGE,
@@ -139,3 +140,33 @@ def test_a_codebook_needs_every_language_on_every_text() -> None:
 def test_a_codebook_language_is_a_language_code() -> None:
     with pytest.raises(CodebookError, match="'Deutsch' is not a language code"):
         parse_codebook(minimal_codebook({"Deutsch": "x"}))
+
+
+# --- languages the codebook has before the configuration lists them ----------------------------
+
+PREPARED = ("tr", "ar")  # texts translated; enabled once their catalogs exist
+
+
+def test_the_shipped_codebook_has_the_prepared_languages() -> None:
+    codebook = current_codebook()
+    assert set(PREPARED) <= set(codebook.languages)
+    assert codebook.question("land").label("tr") == "Eyalet"
+    assert not set(PREPARED) & set(CODES), "a prepared language is configured: drop it here"
+
+
+def test_a_codebook_language_that_is_not_configured_is_unused() -> None:
+    check_codebook_languages(LANGUAGES)  # the codebook holds more than is configured
+    check_codebook_languages(
+        (*LANGUAGES, Language("tr", "Türkçe"), Language("ar", "العربية", "rtl"))
+    )
+
+
+def test_a_configured_language_without_codebook_texts_stops_the_start(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    persian = Language("fa", "فارسی", "rtl")
+    with pytest.raises(ConfigurationError, match=r"LANGUAGES lists fa, but .*codebook.yaml"):
+        check_codebook_languages((*LANGUAGES, persian))
+    monkeypatch.setenv("MELDEPORTAL_ENV", "development")
+    with pytest.raises(ConfigurationError, match="LANGUAGES lists fa"):
+        create_app({"INSTANCE_PATH": str(tmp_path), "LANGUAGES": (*LANGUAGES, persian)})
