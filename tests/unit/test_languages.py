@@ -6,10 +6,13 @@ source language), a text for every codebook entry and a file for every content p
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from app import check_codebook_languages, create_app
 from app.codebook import CodebookError, Text, current_codebook, parse_codebook
@@ -20,6 +23,7 @@ from app.config import (
     Language,
     parse_languages,
 )
+from app.pages.services import split_front_matter
 
 PROJECT = Path(__file__).resolve().parents[2]
 CONTENT = PROJECT / "app" / "pages" / "content"
@@ -170,3 +174,45 @@ def test_a_configured_language_without_codebook_texts_stops_the_start(
     monkeypatch.setenv("MELDEPORTAL_ENV", "development")
     with pytest.raises(ConfigurationError, match="LANGUAGES lists fa"):
         create_app({"INSTANCE_PATH": str(tmp_path), "LANGUAGES": (*LANGUAGES, persian)})
+
+
+def page_outline(path: Path, lang: str) -> tuple[list[str], list[str], int]:
+    """A page's front-matter keys, its on-site link targets (language prefix cut off) and how
+    many headings it has."""
+    meta, body = split_front_matter(path.read_text(encoding="utf-8"), path)
+    targets = re.findall(r"\]\((/[^)\s]*)\)", body)
+    assert all(target.startswith(f"/{lang}/") for target in targets), (path, targets)
+    assert all(isinstance(value, str) and value.strip() for value in meta.values()), path
+    headings = len(re.findall(r"^#{2,4} ", body, flags=re.MULTILINE))
+    return sorted(meta), [target.removeprefix(f"/{lang}") for target in targets], headings
+
+
+@pytest.mark.parametrize("code", PREPARED)
+def test_every_page_is_prepared_with_the_same_keys_links_and_headings(code: str) -> None:
+    german = sorted((CONTENT / DEFAULT_LANGUAGE).glob("*.md"))
+    assert german
+    assert sorted(path.name for path in (CONTENT / code).glob("*.md")) == [p.name for p in german]
+    for source in german:
+        translated = CONTENT / code / source.name
+        assert page_outline(translated, code) == page_outline(source, DEFAULT_LANGUAGE), source.name
+
+
+@pytest.mark.parametrize("code", PREPARED)
+def test_every_contact_text_is_prepared(code: str) -> None:
+    def texts(value: Any) -> Iterator[dict[str, Any]]:
+        if isinstance(value, dict):
+            if DEFAULT_LANGUAGE in value:
+                yield value
+            else:
+                for item in value.values():
+                    yield from texts(item)
+        elif isinstance(value, list):
+            for item in value:
+                yield from texts(item)
+
+    contacts = yaml.safe_load((CONTENT / "contacts.yaml").read_text(encoding="utf-8"))
+    localised = list(texts(contacts))
+    assert localised
+    for text in localised:
+        assert str(text.get(code, "")).strip(), text
+        assert text[code] != text[DEFAULT_LANGUAGE], text  # not the German text copied
