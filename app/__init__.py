@@ -11,11 +11,13 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from app.codebook import current_codebook
 from app.config import (
     DEVELOPMENT_FILE,
     DEVELOPMENT_RECEIPT_SECRET,
     DEVELOPMENT_SECRET_KEY,
     ConfigurationError,
+    Language,
     check_config,
     config_class_for,
     development_file_present,
@@ -74,6 +76,7 @@ def create_app(
     if from_development_file:
         _check_development_file(app)
     check_config(app.config)
+    check_codebook_languages(app.config["LANGUAGES"])
     statistics_perturbation(app)  # a perturbation setting out of range stops the start here
     _configure_database(app)
     hops = int(app.config["PROXY_HOPS"])
@@ -115,6 +118,20 @@ def _check_development_file(app: Flask) -> None:
     if str(path) not in _announced_development_files:
         _announced_development_files.add(str(path))
         log.warning("Development configuration, because %s exists (written by `make run`).", path)
+
+
+def check_codebook_languages(configured: tuple[Language, ...]) -> None:
+    """Every configured language needs its codebook texts; the codebook may hold more.
+
+    Raises:
+        ConfigurationError: naming the configured languages the codebook has no texts in.
+    """
+    missing = [lang.code for lang in configured if lang.code not in current_codebook().languages]
+    if missing:
+        raise ConfigurationError(
+            f"LANGUAGES lists {', '.join(missing)}, but app/codebook/codebook.yaml has no texts "
+            "in it: add them beside every 'de:' text (and release a new codebook version)."
+        )
 
 
 def _configure_database(app: Flask) -> None:

@@ -65,7 +65,7 @@ def add_language(value: Any) -> Any:
     """The codebook's YAML with a marked ``he`` text beside every German one."""
     if isinstance(value, dict):
         texts = {key: add_language(item) for key, item in value.items()}
-        if set(value) == {"de", "en"}:
+        if isinstance(value.get("de"), str):  # a text (in every language the codebook has)
             texts[CODE] = MARK + value["de"]
         return texts
     if isinstance(value, list):

@@ -6,11 +6,15 @@ source language), a text for every codebook entry and a file for every content p
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
+from app import check_codebook_languages, create_app
 from app.codebook import CodebookError, Text, current_codebook, parse_codebook
 from app.config import (
     DEFAULT_LANGUAGE,
@@ -19,6 +23,7 @@ from app.config import (
     Language,
     parse_languages,
 )
+from app.pages.services import split_front_matter
 
 PROJECT = Path(__file__).resolve().parents[2]
 CONTENT = PROJECT / "app" / "pages" / "content"
@@ -139,3 +144,75 @@ def test_a_codebook_needs_every_language_on_every_text() -> None:
 def test_a_codebook_language_is_a_language_code() -> None:
     with pytest.raises(CodebookError, match="'Deutsch' is not a language code"):
         parse_codebook(minimal_codebook({"Deutsch": "x"}))
+
+
+# --- languages the codebook has before the configuration lists them ----------------------------
+
+PREPARED = ("tr", "ar")  # texts translated; enabled once their catalogs exist
+
+
+def test_the_shipped_codebook_has_the_prepared_languages() -> None:
+    codebook = current_codebook()
+    assert set(PREPARED) <= set(codebook.languages)
+    assert codebook.question("land").label("tr") == "Eyalet"
+    assert not set(PREPARED) & set(CODES), "a prepared language is configured: drop it here"
+
+
+def test_a_codebook_language_that_is_not_configured_is_unused() -> None:
+    check_codebook_languages(LANGUAGES)  # the codebook holds more than is configured
+    check_codebook_languages(
+        (*LANGUAGES, Language("tr", "Türkçe"), Language("ar", "العربية", "rtl"))
+    )
+
+
+def test_a_configured_language_without_codebook_texts_stops_the_start(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    persian = Language("fa", "فارسی", "rtl")
+    with pytest.raises(ConfigurationError, match=r"LANGUAGES lists fa, but .*codebook.yaml"):
+        check_codebook_languages((*LANGUAGES, persian))
+    monkeypatch.setenv("MELDEPORTAL_ENV", "development")
+    with pytest.raises(ConfigurationError, match="LANGUAGES lists fa"):
+        create_app({"INSTANCE_PATH": str(tmp_path), "LANGUAGES": (*LANGUAGES, persian)})
+
+
+def page_outline(path: Path, lang: str) -> tuple[list[str], list[str], int]:
+    """A page's front-matter keys, its on-site link targets (language prefix cut off) and how
+    many headings it has."""
+    meta, body = split_front_matter(path.read_text(encoding="utf-8"), path)
+    targets = re.findall(r"\]\((/[^)\s]*)\)", body)
+    assert all(target.startswith(f"/{lang}/") for target in targets), (path, targets)
+    assert all(isinstance(value, str) and value.strip() for value in meta.values()), path
+    headings = len(re.findall(r"^#{2,4} ", body, flags=re.MULTILINE))
+    return sorted(meta), [target.removeprefix(f"/{lang}") for target in targets], headings
+
+
+@pytest.mark.parametrize("code", PREPARED)
+def test_every_page_is_prepared_with_the_same_keys_links_and_headings(code: str) -> None:
+    german = sorted((CONTENT / DEFAULT_LANGUAGE).glob("*.md"))
+    assert german
+    assert sorted(path.name for path in (CONTENT / code).glob("*.md")) == [p.name for p in german]
+    for source in german:
+        translated = CONTENT / code / source.name
+        assert page_outline(translated, code) == page_outline(source, DEFAULT_LANGUAGE), source.name
+
+
+@pytest.mark.parametrize("code", PREPARED)
+def test_every_contact_text_is_prepared(code: str) -> None:
+    def texts(value: Any) -> Iterator[dict[str, Any]]:
+        if isinstance(value, dict):
+            if DEFAULT_LANGUAGE in value:
+                yield value
+            else:
+                for item in value.values():
+                    yield from texts(item)
+        elif isinstance(value, list):
+            for item in value:
+                yield from texts(item)
+
+    contacts = yaml.safe_load((CONTENT / "contacts.yaml").read_text(encoding="utf-8"))
+    localised = list(texts(contacts))
+    assert localised
+    for text in localised:
+        assert str(text.get(code, "")).strip(), text
+        assert text[code] != text[DEFAULT_LANGUAGE], text  # not the German text copied
