@@ -7,7 +7,9 @@ its last day, except at the two ends of the data:
   transaction, so an incident coded today is in them; nothing after today can be), and
 - the period in which the data begin is counted only from the first day of the first month
   with a counted incident: the counts know months, not days, so the data "begin" on the 1st of
-  that month. The tables already start at that month, so saying so discloses nothing new.
+  that month. The research tables already start at that month; the public page names the first
+  month whose published number is not 0 (``public.published_data_begin``), so that its label
+  never tells what the noise of a published 0 hides.
 
 Such a period is "partial": its label says up to or from which day it is counted, and exports
 carry its covered days as ISO dates. A period that has not begun is never listed at all (see

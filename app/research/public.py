@@ -47,7 +47,8 @@ class PublicStatistics:
     by_land: ProtectedTable  # years × Land
     codebook_versions: tuple[str, ...]
     made_on: dt.date
-    # The 1st of the first month with a counted incident; None when nothing is counted.
+    # The 1st of the first month of the first year whose published number is not 0 (see
+    # ``published_data_begin``); None when nothing is counted.
     data_begin: dt.date | None = None
 
     @property
@@ -90,10 +91,6 @@ def count_public_statistics(
         for cells, columns in zip(by_year, codes, strict=True)
     )
     versions = {version for table in counted for version in table.codebook_versions}
-    first_month = counted[0].first_month
-    data_begin = None
-    if first_month is not None and first_month[:4] in years:
-        data_begin = dt.date(int(first_month[:4]), int(first_month[5:7]), 1)
     return PublicStatistics(
         years=years,
         by_month=by_month,
@@ -101,9 +98,22 @@ def count_public_statistics(
         by_land=by_land,
         codebook_versions=tuple(sorted(versions)),
         made_on=today,
-        data_begin=data_begin,
+        data_begin=published_data_begin(by_month, years) if counted[0].first_month else None,
     )
 
+
+def published_data_begin(by_month: ProtectedTable, years: tuple[str, ...]) -> dt.date:
+    """The 1st of the first month whose published number is not 0, as the page tells it.
+
+    Not the first month with a counted incident: a published 0 may stand for a few incidents,
+    and naming the month they fell in would tell what the noise hides. Without such a month in
+    the first year, the data begin with that year.
+    """
+    first_year = years[0]
+    for month in MONTHS:
+        if by_month.value(first_year, month) > 0:
+            return dt.date(int(first_year), int(month), 1)
+    return dt.date(int(first_year), 1, 1)
 
 def public_statistics(app: Flask, *, today: dt.date) -> PublicStatistics:
     """The public tables, counted for this request.
