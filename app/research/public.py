@@ -115,6 +115,7 @@ def published_data_begin(by_month: ProtectedTable, years: tuple[str, ...]) -> dt
             return dt.date(int(first_year), int(month), 1)
     return dt.date(int(first_year), 1, 1)
 
+
 def public_statistics(app: Flask, *, today: dt.date) -> PublicStatistics:
     """The public tables, counted for this request.
 
