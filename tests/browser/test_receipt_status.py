@@ -83,26 +83,39 @@ def receipt_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def show_receipt(page: Page, base: str, lang: str) -> str:
-    """Send a complete report the way the form does, from a page of the service's own origin
-    (the form's own steps are another test's business); the page then shows the receipt.
-    Returns the code."""
-    form = page.context.request.get(f"{base}/{lang}/report").text()  # the session cookie too
-    fields = {**report_form_data(), "csrf_token": html.unescape(hidden_value(form, "csrf_token")),
-              "form_token": html.unescape(hidden_value(form, "form_token"))}  # fmt: skip
-    inputs = "".join(
-        f'<input type="hidden" name="{html.escape(name)}" value="{html.escape(value)}">'
-        for name, values in fields.items()
-        for value in (values if isinstance(values, list) else [values])
-    )
+    """Send a complete report through the form's steps the way a browser posts them, from a
+    page of the service's own origin (the steps' own behaviour is another test's business):
+    every step gets every answer (each keeps those it asks for) and "Weiter", the last one
+    "Meldung absenden"; the page then shows the receipt. Returns the code."""
     sender = f"{base}/{lang}/test-sender"
-    page.route(sender, lambda route: route.fulfill(
-        content_type="text/html",
-        body=f'<!doctype html><form method="post" action="/{lang}/report" '
-             f'enctype="multipart/form-data">{inputs}<button>send</button></form>',
-    ))  # fmt: skip
-    page.goto(sender)
-    with page.expect_navigation() as navigation:
-        page.get_by_role("button", name="send").click()
+    body = {"html": ""}
+    page.route(sender, lambda route: route.fulfill(content_type="text/html", body=body["html"]))
+    page.goto(f"{base}/{lang}/report")
+    for _ in range(10):
+        form = page.content()
+        final = 'value="send"' in form
+        fields = {
+            **report_form_data(),
+            "csrf_token": html.unescape(hidden_value(form, "csrf_token")),
+            "form_state": html.unescape(hidden_value(form, "form_state")),
+            "action": "send" if final else "next",
+        }
+        inputs = "".join(
+            f'<input type="hidden" name="{html.escape(name)}" value="{html.escape(value)}">'
+            for name, values in fields.items()
+            for value in (values if isinstance(values, list) else [values])
+        )
+        body["html"] = (
+            f'<!doctype html><form method="post" action="/{lang}/report" '
+            f'enctype="multipart/form-data">{inputs}<button>send</button></form>'
+        )
+        page.goto(sender)
+        with page.expect_navigation() as navigation:
+            page.get_by_role("button", name="send").click()
+        if final:
+            break
+        assert navigation.value is not None
+        assert navigation.value.status == 200
     response = navigation.value
     assert response is not None
     assert response.status == 200
