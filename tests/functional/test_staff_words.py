@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 from flask_babel import force_locale
 from sqlalchemy import select, update
 
-from app.api.tokens import SCOPES, create_token, revoke_token
+from app.api.tokens import SCOPES, TOKEN_PREFIX, create_token, revoke_token
 from app.audit import AuditTag, record_event
 from app.codebook import current_codebook
 from app.extensions import db
@@ -59,7 +59,9 @@ class VisibleText(HTMLParser):
 
     def handle_data(self, data: str) -> None:
         # A command to type on the server is shown as it must be typed.
-        if self._skip or (self._code and data.startswith("flask ")) or not data.strip():
+        # In <code>, a command or a token's prefix is typed or compared as it is: not a code.
+        machine_text = self._code and data.startswith(("flask ", TOKEN_PREFIX))
+        if self._skip or machine_text or not data.strip():
             return
         self.texts.append(data.strip())
 
