@@ -6,6 +6,7 @@ machines this runs on cannot download browsers. A missing Chromium fails the run
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import secrets
 import shutil
@@ -15,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import flask_migrate
 import pytest
 from flask import Flask
 from playwright.sync_api import (
@@ -28,7 +30,9 @@ from playwright.sync_api import (
 from werkzeug.serving import make_server
 
 from app import create_app
+from app.crypto import keyring
 from app.devserver import AddressFreeRequestHandler
+from app.extensions import db
 
 CHROMIUM = os.environ.get("MELDEPORTAL_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -61,6 +65,25 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     )
     with serving(app) as base_url:
         yield base_url
+
+
+def keyed_app(instance: Path) -> tuple[Flask, str]:
+    """A testing app on a migrated SQLite database in ``instance``, with the organisation's keys
+    (reports can be sent and opened); returns it and the recovery key."""
+    app = create_app(
+        {
+            "ENV_NAME": "testing",
+            "INSTANCE_PATH": str(instance),
+            "SECRET_KEY": secrets.token_urlsafe(48),
+            "RECEIPT_SECRET": secrets.token_urlsafe(48),
+            "SESSION_COOKIE_SECURE": False,
+        }
+    )
+    with app.app_context():
+        flask_migrate.upgrade()
+        recovery = keyring.initialise_keys(dt.date.today())
+        db.session.commit()
+    return app, recovery
 
 
 @contextmanager

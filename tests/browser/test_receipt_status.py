@@ -10,19 +10,14 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
-import secrets
 from collections.abc import Iterator
 from typing import Any
 
-import flask_migrate
 import pytest
 from playwright.sync_api import Page, expect
 
-from app import create_app
-from app.crypto import keyring
 from app.dates import format_day
-from app.extensions import db
-from tests.browser.conftest import PHONE, PageFactory, serving
+from tests.browser.conftest import PHONE, PageFactory, keyed_app, serving
 from tests.browser.test_public_pages import axe_violations
 from tests.factories import report_form_data
 from tests.functional.conftest import hidden_value
@@ -66,18 +61,7 @@ PAGE_MARGIN_JS = """() => {
 @pytest.fixture(scope="module")
 def receipt_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A testing app with a migrated database and organisation keys (reports can be made)."""
-    app = create_app({
-        "ENV_NAME": "testing",
-        "INSTANCE_PATH": str(tmp_path_factory.mktemp("receipt") / "instance"),
-        "SECRET_KEY": secrets.token_urlsafe(48),
-        "RECEIPT_SECRET": secrets.token_urlsafe(48),
-        "SESSION_COOKIE_SECURE": False,
-        "SLOT_KDF_MEMORY_KIB": 1024, "SLOT_KDF_ITERATIONS": 1, "SLOT_KDF_LANES": 1,
-    })  # fmt: skip
-    with app.app_context():
-        flask_migrate.upgrade()
-        keyring.initialise_keys(TODAY)
-        db.session.commit()
+    app, _ = keyed_app(tmp_path_factory.mktemp("receipt") / "instance")
     with serving(app) as base_url:
         yield base_url
 

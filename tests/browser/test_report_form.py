@@ -11,21 +11,17 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import re
-import secrets
 from collections.abc import Iterator
 from typing import Any
 
-import flask_migrate
 import pytest
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import FilePayload, Locator, Page, expect
 
-from app import create_app
 from app.codebook import current_codebook
-from app.crypto import keyring
 from app.extensions import db
 from app.intake.steps import steps_of
-from tests.browser.conftest import DESKTOP, PHONE, PageFactory, serving
+from tests.browser.conftest import DESKTOP, PHONE, PageFactory, keyed_app, serving
 from tests.browser.test_public_pages import (
     OVERFLOWING_ELEMENTS_JS,
     SCREENSHOT_DIR,
@@ -105,22 +101,7 @@ def intake_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     The shared live_server has neither, and the report form needs both. Contexts are closed by
     new_page at the end of each test, before this server shuts down.
     """
-    app = create_app(
-        {
-            "ENV_NAME": "testing",
-            "INSTANCE_PATH": str(tmp_path_factory.mktemp("report-form") / "instance"),
-            "SECRET_KEY": secrets.token_urlsafe(48),
-            "RECEIPT_SECRET": secrets.token_urlsafe(48),
-            "SESSION_COOKIE_SECURE": False,
-            "SLOT_KDF_MEMORY_KIB": 1024,
-            "SLOT_KDF_ITERATIONS": 1,
-            "SLOT_KDF_LANES": 1,
-        }
-    )
-    with app.app_context():
-        flask_migrate.upgrade()
-        keyring.initialise_keys(dt.date.today())
-        db.session.commit()
+    app, _ = keyed_app(tmp_path_factory.mktemp("report-form") / "instance")
     try:
         with serving(app) as base_url:
             yield base_url

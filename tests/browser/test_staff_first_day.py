@@ -8,24 +8,21 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import secrets
 import time
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
-import flask_migrate
 import pytest
 from flask import Flask, url_for
 from playwright.sync_api import Page, ViewportSize, expect
 from sqlalchemy import select
 
-from app import create_app
-from app.crypto import credentials, keyring
+from app.crypto import credentials
 from app.extensions import db
 from app.models import User
 from app.models.user import ADMIN, MODERATOR
 from app.moderation.invitations import invite
-from tests.browser.conftest import DESKTOP, PHONE, PageFactory, serving
+from tests.browser.conftest import DESKTOP, PHONE, PageFactory, keyed_app, serving
 from tests.browser.test_public_pages import axe_violations
 from tests.staff import PASSWORD, make_staff
 
@@ -58,19 +55,8 @@ WORDS = {
 @pytest.fixture(scope="module")
 def first_day_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Flask]]:
     """A migrated app with an organisation key and an admin who invites."""
-    app = create_app(
-        {
-            "ENV_NAME": "testing",
-            "INSTANCE_PATH": str(tmp_path_factory.mktemp("first-day") / "instance"),
-            "SECRET_KEY": secrets.token_urlsafe(48),
-            "RECEIPT_SECRET": secrets.token_urlsafe(48),
-            "SESSION_COOKIE_SECURE": False,
-        }
-    )
+    app, recovery = keyed_app(tmp_path_factory.mktemp("first-day") / "instance")
     with app.test_request_context():
-        flask_migrate.upgrade()
-        recovery = keyring.initialise_keys(dt.date.today())
-        db.session.commit()
         make_staff(ADMIN, recovery, "chefin@example.org")
     with serving(app) as base_url:
         yield base_url, app

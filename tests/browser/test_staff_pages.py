@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import secrets
 from collections.abc import Iterator
 
-import flask_migrate
 import pytest
 from sqlalchemy import select
 
-from app import create_app
-from app.crypto import keyring
 from app.extensions import db
 from app.models import Incident
 from app.models.user import MODERATOR
-from tests.browser.conftest import PageFactory, serving
+from tests.browser.conftest import PageFactory, keyed_app, serving
 from tests.browser.test_public_pages import axe_violations
 from tests.factories import store_sample_report
 from tests.staff import Staff, make_staff
@@ -28,19 +23,8 @@ def staff_server(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[str, Staff, int]]:
     """A migrated app with an organisation key, one report and a moderator."""
-    app = create_app(
-        {
-            "ENV_NAME": "testing",
-            "INSTANCE_PATH": str(tmp_path_factory.mktemp("staff") / "instance"),
-            "SECRET_KEY": secrets.token_urlsafe(48),
-            "RECEIPT_SECRET": secrets.token_urlsafe(48),
-            "SESSION_COOKIE_SECURE": False,
-        }
-    )
+    app, recovery = keyed_app(tmp_path_factory.mktemp("staff") / "instance")
     with app.test_request_context():
-        flask_migrate.upgrade()
-        recovery = keyring.initialise_keys(dt.date.today())
-        db.session.commit()
         store_sample_report(app.config["RECEIPT_SECRET"].encode())
         moderator = make_staff(MODERATOR, recovery)
         case_id = db.session.scalars(select(Incident.id)).one()
