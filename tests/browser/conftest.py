@@ -11,6 +11,7 @@ import os
 import secrets
 import shutil
 import threading
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -47,6 +48,10 @@ CHROMIUM_ARGS = [
 ]
 DESKTOP: ViewportSize = {"width": 1280, "height": 900}
 PHONE: ViewportSize = {"width": 320, "height": 640}
+
+# Pages whose context runs no scripts: Chromium still evaluates what a test sends, but never
+# fires its timers, so axe (which waits on them) would never return there.
+SCRIPTLESS_PAGES: weakref.WeakSet[Page] = weakref.WeakSet()
 
 # Builds a fresh page in a fresh context; keyword arguments go to ``Browser.new_context``.
 PageFactory = Callable[..., Page]
@@ -138,7 +143,10 @@ def new_page(browser: Browser) -> Iterator[PageFactory]:
         options.setdefault("viewport", DESKTOP)
         context = browser.new_context(**options)
         contexts.append(context)
-        return context.new_page()
+        page = context.new_page()
+        if not options.get("java_script_enabled", True):
+            SCRIPTLESS_PAGES.add(page)
+        return page
 
     yield factory
     for context in contexts:
