@@ -24,6 +24,7 @@ from app.config import (
     parse_languages,
 )
 from app.pages.services import split_front_matter
+from tests.pages import GERMAN_ONLY_PAGES
 
 PROJECT = Path(__file__).resolve().parents[2]
 CONTENT = PROJECT / "app" / "pages" / "content"
@@ -48,11 +49,22 @@ def test_every_shipped_language_but_german_has_a_catalog(code: str) -> None:
         ).is_file()
 
 
+def shared_pages() -> list[str]:
+    """The German pages every language has: not those in one language only (Leichte Sprache)."""
+    only_german = {f"{page}.md" for page in GERMAN_ONLY_PAGES}
+    return sorted(
+        path.name
+        for path in (CONTENT / DEFAULT_LANGUAGE).glob("*.md")
+        if path.name not in only_german
+    )
+
+
 @pytest.mark.parametrize("code", CODES)
 def test_every_shipped_language_has_every_page(code: str) -> None:
-    german = {path.name for path in (CONTENT / DEFAULT_LANGUAGE).glob("*.md")}
+    german = set(shared_pages())
     assert german
-    assert {path.name for path in (CONTENT / code).glob("*.md")} == german
+    only_german = {f"{page}.md" for page in GERMAN_ONLY_PAGES}
+    assert {path.name for path in (CONTENT / code).glob("*.md")} - only_german == german
 
 
 @pytest.mark.parametrize(
@@ -177,19 +189,26 @@ def test_a_configured_language_without_codebook_texts_stops_the_start(
 
 
 def page_outline(path: Path, lang: str) -> tuple[list[str], list[str], int]:
-    """A page's front-matter keys, its on-site link targets (language prefix cut off) and how
-    many headings it has."""
+    """A page's front-matter keys, its on-site link targets (language prefix cut off; a link to
+    a German-only page, such as Leichte Sprache, is the same from every language) and how many
+    headings it has."""
     meta, body = split_front_matter(path.read_text(encoding="utf-8"), path)
-    targets = re.findall(r"\]\((/[^)\s]*)\)", body)
-    assert all(target.startswith(f"/{lang}/") for target in targets), (path, targets)
+    german_only = tuple(f"/{DEFAULT_LANGUAGE}/{page}" for page in GERMAN_ONLY_PAGES)
+    targets: list[str] = []
+    for target in re.findall(r"\]\((/[^)\s]*)\)", body):
+        if target.startswith(german_only):
+            targets.append(target)
+            continue
+        assert target.startswith(f"/{lang}/"), (path, target)
+        targets.append(target.removeprefix(f"/{lang}"))
     assert all(isinstance(value, str) and value.strip() for value in meta.values()), path
     headings = len(re.findall(r"^#{2,4} ", body, flags=re.MULTILINE))
-    return sorted(meta), [target.removeprefix(f"/{lang}") for target in targets], headings
+    return sorted(meta), targets, headings
 
 
 @pytest.mark.parametrize("code", PREPARED)
 def test_every_page_is_prepared_with_the_same_keys_links_and_headings(code: str) -> None:
-    german = sorted((CONTENT / DEFAULT_LANGUAGE).glob("*.md"))
+    german = [CONTENT / DEFAULT_LANGUAGE / name for name in shared_pages()]
     assert german
     assert sorted(path.name for path in (CONTENT / code).glob("*.md")) == [p.name for p in german]
     for source in german:
