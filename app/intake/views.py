@@ -124,7 +124,7 @@ STATE_FIELD = "form_state"
 # Per-request values put into a cached blank step page (nothing a codebook text can contain).
 SLOT_CSRF, SLOT_STATE = "@@mp-csrf@@", "@@mp-state@@"
 # The blank page of each step, by language, step, codebook and day (date inputs end today).
-_BLANK_STEPS: dict[tuple[str, int, str, str], str] = {}
+BLANK_STEPS = "meldeportal.blank_report_steps"  # app.extensions key of the cache
 
 
 def _is_form_body() -> bool:
@@ -243,11 +243,15 @@ def _render_step(
     today = _today().isoformat()
     if blank:
         key = (g.lang, step.number, codebook.hash, today)
-        page = _BLANK_STEPS.get(key)
+        # Per app, not per process: the page depends on the app's configuration and templates.
+        blank_steps: dict[tuple[str, int, str, str], str] = current_app.extensions.setdefault(
+            BLANK_STEPS, {}
+        )
+        page = blank_steps.get(key)
         if page is None:
-            if len(_BLANK_STEPS) > 64:  # yesterday's pages
-                _BLANK_STEPS.clear()
-            page = _BLANK_STEPS[key] = _step_page(step, steps, today, slots=None)
+            if len(blank_steps) > 64:  # yesterday's pages
+                blank_steps.clear()
+            page = blank_steps[key] = _step_page(step, steps, today, slots=None)
         for slot, value in slots.items():
             page = page.replace(slot, str(escape(value)), 1)
         return page, status
