@@ -77,8 +77,10 @@ def _send(base_url: str, number: int, photo: bytes) -> tuple[int, str]:
             page = answer.text
             if answer.status_code != 200:
                 break
-        match = re.search(r'id="receipt-code"[^>]*>([^<]+)<', answer.text)
-        return answer.status_code, match.group(1).strip() if match else ""
+        # The code's groups are elements of their own (they must not break on a narrow screen).
+        match = re.search(r'id="receipt-code"[^>]*>(.*?)</strong>', answer.text)
+        code = re.sub(r"<[^>]*>", "", match.group(1)).strip() if match else ""
+        return answer.status_code, code
 
 
 def _count(variables: dict[str, str], model: type) -> int:
