@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import stat
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from app.config import DEVELOPMENT_RECOVERY_FILE, read_development_recovery_key
-from app.crypto import keyring
+from app.crypto import credentials, keyring
 from app.extensions import db
 from app.models import KeySlot
 from app.startup import prepare_to_serve
@@ -75,13 +76,19 @@ def test_a_real_installation_never_writes_its_recovery_key_to_disk(fresh_app: Fl
     assert [p for p in after if p not in before and not p.name.startswith("meldeportal")] == []
 
 
-def test_users_create_takes_the_kept_key_in_development_only(fresh_app: Flask) -> None:
+def test_users_create_takes_the_kept_key_in_development_only(
+    fresh_app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
     fresh_app.config["ENV_NAME"] = "development"
     prepare_to_serve(fresh_app, lambda _: None)
     runner = fresh_app.test_cli_runner()
+    # A known second-factor secret, so the test can type the code an app would show for it.
+    secret = bytes(range(20))
+    monkeypatch.setattr(credentials, "new_totp_secret", lambda: secret)
+    code = credentials.totp_code(secret, credentials.totp_step(time.time()))
     created = runner.invoke(
         args=["users", "create", "--email", "admin@example.org", "--role", "admin"],
-        input=f"{PASSWORD}\n",  # the password; no recovery key typed
+        input=f"{PASSWORD}\n{code}\n",  # the password and the app's code; no recovery key
     )
     assert created.exit_code == 0, created.output
     assert str(kept_file(fresh_app)) in created.output
