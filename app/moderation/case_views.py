@@ -54,7 +54,6 @@ PAGE_SIZE = 50
 COUNT_CAP = 10_000  # the queue's counts per state stop here ("10,000+")
 FILTER_NAMES = ("state", "type", "land", "from", "to", "assigned", "messages")
 
-STATE_LABELS = CASE_STATES
 MOVE_LABELS = {
     IN_REVIEW: _l("Prüfung beginnen"),
     VERIFIED: _l("Als bestätigt markieren"),
@@ -177,12 +176,12 @@ def queue() -> ResponseReturnValue:
         "workers": {worker.id: worker.email for worker in cases.case_workers()},
         "codebook": current_codebook(),
         "lang": g.lang,
-        "states": STATE_LABELS,
+        "states": CASE_STATES,
         "page": None,
         "key_notice": _key_notice(),
     }
     form = QueueFilterForm(
-        request.args, codebook=context["codebook"], states=STATE_LABELS,
+        request.args, codebook=context["codebook"], states=CASE_STATES,
         workers=context["workers"],
     )  # fmt: skip
     context["form"] = form
@@ -243,7 +242,7 @@ def _render_case(
         lang=g.lang,
         workers=cases.case_workers(),
         moves=[state for state in STATES if state in cases.TRANSITIONS[incident.state]],
-        states=STATE_LABELS,
+        states=CASE_STATES,
         move_labels=MOVE_LABELS,
         opened=opened,
         error=error,
