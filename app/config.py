@@ -37,7 +37,12 @@ class Language:
 
 # One line per language, in the order the language switch offers them. A new language also needs
 # a catalog (app/translations/<code>), codebook texts and page files (app/pages/content/<code>).
-LANGUAGES = (Language("de", "Deutsch"), Language("en", "English"))
+LANGUAGES = (
+    Language("de", "Deutsch"),
+    Language("en", "English"),
+    Language("tr", "Türkçe"),
+    Language("ar", "العربية", "rtl"),
+)
 
 
 class ConfigurationError(RuntimeError):

@@ -36,6 +36,9 @@ NETWORK_NAMES = (
 CLAIM_FACTS = {
     "de": ("2017", "47", "Juni 2021", "898", "1.926", "3.080", "November 2025"),
     "en": ("2017", "47", "June 2021", "898", "1,926", "3,080", "November 2025"),
+    "tr": ("2017", "47", "Haziran 2021", "898", "1.926", "3.080", "Kasım 2025"),
+    # Arabic pages write numbers in Western digits without a group separator, as the press does.
+    "ar": ("2017", "47", "يونيو 2021", "898", "1926", "3080", "نوفمبر 2025"),
 }
 
 

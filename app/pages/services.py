@@ -7,6 +7,7 @@ them, and the counselling contacts, by putting a file with the same name under
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -16,7 +17,7 @@ from typing import Any
 import markdown
 import nh3
 import yaml
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 SHIPPED_CONTENT = Path(__file__).parent / "content"
 
@@ -72,6 +73,31 @@ def _keep_local_links(element: str, attribute: str, value: str) -> str | None:
     return value
 
 
+# Runs that read left to right in every script: phone numbers of several groups, e-mail and web
+# addresses. On a right-to-left page the bidirectional algorithm would reorder their parts
+# ("0800 111 0 222" shows as "222 0 111 0800"); isolated, they read as written. On a
+# left-to-right page the isolation changes nothing.
+LEFT_TO_RIGHT_RUN = re.compile(
+    r"\+?\d[\d/-]*(?: [\d/-]+)+\d|https?://[^\s<]+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
+)
+_TAG = re.compile(r"(<[^>]*>)")
+
+
+def isolate_left_to_right(html: str) -> Markup:
+    """``html`` (markup, or plain text, which is escaped) with every left-to-right run in the
+    text between its tags wrapped in ``<bdi dir="ltr">``."""
+    return Markup(  # noqa: S704 - the parts are escaped markup; only <bdi> is added
+        "".join(
+            part if part.startswith("<") else LEFT_TO_RIGHT_RUN.sub(_isolated, part)
+            for part in _TAG.split(escape(html))
+        )
+    )
+
+
+def _isolated(match: re.Match[str]) -> str:
+    return f'<bdi dir="ltr">{match.group()}</bdi>'
+
+
 def render_markdown(text: str) -> Markup:
     """Markdown to HTML that holds only harmless tags and on-site links."""
     html = markdown.markdown(text, extensions=["sane_lists", "tables"], output_format="html")
@@ -83,7 +109,7 @@ def render_markdown(text: str) -> Markup:
         url_schemes={"mailto", "tel"},
         link_rel=None,
     )
-    return Markup(cleaned)  # noqa: S704 - sanitised by nh3 just above
+    return isolate_left_to_right(Markup(cleaned))  # noqa: S704 - sanitised by nh3 just above
 
 
 def split_front_matter(text: str, source: Path) -> tuple[dict[str, Any], str]:

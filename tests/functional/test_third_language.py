@@ -44,6 +44,7 @@ CODE = "he"
 MARK = "[he] "
 THIRD = Language(CODE, "Testsprache", "rtl")
 HTML_TAG = f'<html lang="{CODE}" dir="rtl">'
+SHIPPED = [language.code for language in LANGUAGES]
 PUBLIC_PATHS = [f"/{CODE}/{page}" for page in (*PAGES, "statistics", "report", "report/status")]
 
 
@@ -136,8 +137,9 @@ def test_every_public_page_is_in_the_third_language(client: FlaskClient, path: s
     html = response.get_data(as_text=True)
     assert HTML_TAG in html
     assert MARK + "Zum Inhalt springen" in html  # the catalog
-    for lang in ("de", "en"):  # the switch offers the others, each in its own direction
-        assert f'hreflang="{lang}" lang="{lang}" dir="ltr"' in html
+    for language in LANGUAGES:  # the switch offers the others, each in its own direction
+        code, direction = language.code, language.direction
+        assert f'hreflang="{code}" lang="{code}" dir="{direction}"' in html
 
 
 def test_the_switch_offers_the_third_language(client: FlaskClient) -> None:
@@ -182,19 +184,20 @@ def test_a_report_and_its_status_page_in_the_third_language(client: FlaskClient)
 def test_the_api_document_lists_the_third_language(client: FlaskClient) -> None:
     document = json.loads(client.get("/api/v1/openapi.json").get_data(as_text=True))
     report = document["components"]["schemas"]["Report"]["properties"]
-    assert report["language"]["enum"] == ["de", "en", CODE]
+    assert report["language"]["enum"] == [*SHIPPED, CODE]
     assert report["land"]["x-label-de"] == "Bundesland"
     assert report["land"][f"x-label-{CODE}"] == MARK + "Bundesland"
     statistics = document["paths"]["/api/v1/statistics"]["get"]["parameters"]
     lang = next(parameter for parameter in statistics if parameter["name"] == "lang")
-    assert lang["schema"]["enum"] == ["de", "en", CODE]
+    assert lang["schema"]["enum"] == [*SHIPPED, CODE]
 
 
 def test_a_notice_mail_has_a_part_in_the_third_language(third_app: Flask) -> None:
     with third_app.test_request_context(f"/{CODE}/"):
         mail = compose(NEW_REPORT, "leitung@example.org", dict(third_app.config))
     body = mail.get_content()
-    assert mail["Subject"] == f"Meldeportal: neue Meldung / new report / {MARK}neue Meldung"
+    assert mail["Subject"].startswith("Meldeportal: neue Meldung / new report / ")
+    assert mail["Subject"].endswith(f" / {MARK}neue Meldung")
     assert body.index("A new report has arrived") < body.index(MARK + "Im Meldeportal ist")
     assert MARK + "Diese Nachricht enthält absichtlich keine Einzelheiten." in body
 
@@ -209,7 +212,7 @@ def test_staff_can_work_in_the_third_language(
     base = ["users", "create", "--email", email, "--role", "researcher", "--language"]
     refused = runner.invoke(args=[*base, "fa"], input=f"{PASSWORD}\n")
     assert refused.exit_code != 0
-    assert "'fa' is not one of de, en, he" in refused.output
+    assert f"'fa' is not one of {', '.join([*SHIPPED, CODE])}" in refused.output
     code = totp.totp_code(secret, totp.totp_step(time.time()))
     created = runner.invoke(args=[*base, CODE], input=f"{PASSWORD}\n{code}\n")
     assert created.exit_code == 0, created.output

@@ -26,11 +26,13 @@ PUBLIC_PATHS = page_paths() + [
     for page in ("statistics", "report", "report/status", "report/thanks")
 ]
 
-# Words that announce something as not there yet, in every language of the site.
+# Words that announce something as not there yet, in every language of the site (de, en, tr, ar).
 ANNOUNCING = re.compile(
     r"\b(bald|demnächst|in Kürze|geplant|planen|in Vorbereitung|in Arbeit|noch nicht|künftig|"
     r"zukünftig|freigeschaltet|soon|planned|plan to|coming|upcoming|will open|not yet|"
-    r"in preparation|under construction|in the future|work in progress)\b",
+    r"in preparation|under construction|in the future|work in progress|"
+    r"yakında|planlanıyor|planlanmaktadır|henüz|hazırlanıyor|ileride|gelecekte|"
+    r"قريبًا|قريبا|مخطط لها|مخطط له|قيد الإعداد|قيد التطوير|لم يكتمل|بعد قليل|في المستقبل)\b",
     re.IGNORECASE,
 )
 
@@ -44,11 +46,7 @@ ALLOWED = {
     "encrypted as soon as they arrive": "when sealing happens",
     "as soon as the moderation team decides on a case": "when the numbers change",
     "Monate, die noch nicht begonnen haben, fehlen": "how the charts treat future months",
-    # Honestly still to come: issue 14 names Turkish
-    # and Arabic as the next languages. Remove these lines when they are served.
-    "Noch nicht alles ist fertig": "introduces the known limitations below",
-    "Fassungen auf Türkisch und Arabisch sind geplant": "Turkish, Arabic: issue 14",
-    "Turkish and Arabic versions are planned": "Turkish, Arabic: issue 14",
+    "قريبًا من العدد الكلي": "Arabic 'qariban min' is 'close to' (a sum), not 'soon'",
 }
 
 

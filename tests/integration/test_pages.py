@@ -7,6 +7,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from app.config import LANGUAGES as CONFIGURED
 from app.config import BaseConfig
 from tests.conftest import AppFactory
 from tests.pages import (
@@ -20,6 +21,7 @@ from tests.pages import (
 )
 
 QUICK_EXIT = BaseConfig.QUICK_EXIT_URL
+DIRECTIONS = {language.code: language.direction for language in CONFIGURED}
 
 
 @pytest.mark.parametrize("path", page_paths())
@@ -28,7 +30,7 @@ def test_every_page_renders_in_its_language(client: FlaskClient, path: str) -> N
     response = client.get(path)
     assert response.status_code == 200
     html = response.get_data(as_text=True)
-    assert f'<html lang="{lang}" dir="ltr">' in html
+    assert f'<html lang="{lang}" dir="{DIRECTIONS[lang]}">' in html
     assert html.count("<h1") == 1
     assert 'href="#main"' in html
     assert 'id="main"' in html

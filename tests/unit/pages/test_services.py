@@ -4,10 +4,12 @@ import os
 from pathlib import Path
 
 import pytest
+from markupsafe import Markup
 
 from app.pages.services import (
     ContentError,
     PageNotFound,
+    isolate_left_to_right,
     load_contacts,
     load_page,
     render_markdown,
@@ -85,3 +87,26 @@ def test_contact_with_unknown_key_is_a_content_error(tmp_path: Path) -> None:
     own.write_text("groups:\n  - title: T\n    contacts:\n      - nmae: typo\n")
     with pytest.raises(ContentError, match="nmae"):
         load_contacts(str(tmp_path), "de")
+
+
+@pytest.mark.parametrize(
+    ("text", "run"),
+    [
+        ("ayrıca 0800 111 0 222", "0800 111 0 222"),
+        ("الرقم +49 341 1234567، مجانًا", "+49 341 1234567"),
+        ("schreiben Sie an info@example.org.", "info@example.org"),
+        ("https://example.org/a?b=1 ist die Seite", "https://example.org/a?b=1"),
+    ],
+)
+def test_left_to_right_runs_are_isolated(text: str, run: str) -> None:
+    assert f'<bdi dir="ltr">{run}</bdi>' in isolate_left_to_right(text)
+
+
+def test_isolation_escapes_text_and_leaves_tags_and_single_numbers_alone() -> None:
+    html = isolate_left_to_right(Markup('<a href="tel:08001110222">0800 111</a> &amp; 110'))
+    assert html == '<a href="tel:08001110222"><bdi dir="ltr">0800 111</bdi></a> &amp; 110'
+    assert isolate_left_to_right("<b>2026</b>") == "&lt;b&gt;2026&lt;/b&gt;"
+
+
+def test_markdown_pages_isolate_phone_numbers() -> None:
+    assert '<bdi dir="ltr">0800 111 0 222</bdi>' in render_markdown("Telefon 0800 111 0 222")
