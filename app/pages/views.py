@@ -15,7 +15,7 @@ from app.extensions import db
 from app.i18n import preferred_language
 from app.pages import bp
 from app.pages.services import PageNotFound, load_contacts, load_page, operator_from_config
-from app.research.charts import NARROW_WIDTH, bar_chart, column_chart, land_tile_grid
+from app.research.charts import bar_chart, column_chart, land_tile_grid
 from app.research.public import ALL_YEARS, public_page, public_statistics
 
 
@@ -110,7 +110,6 @@ def statistics() -> tuple[str, int]:
         bar_chart=bar_chart,
         column_chart=column_chart,
         land_tile_grid=land_tile_grid,
-        narrow_width=NARROW_WIDTH,
     )
     return page, status
 
