@@ -16,11 +16,11 @@ from tests.browser.test_public_pages import (
     has_visible_focus_indicator,
     is_in_viewport,
 )
-from tests.pages import LANGUAGES
+from tests.pages import LANGUAGES, say
 
 pytestmark = pytest.mark.browser
 
-LABELS = {"de": "Seite schnell verlassen", "en": "Leave this site quickly"}
+LABELS = {lang: say(lang, "Seite schnell verlassen") for lang in LANGUAGES}
 # Pages a frightened person is on: home, help, the form, the status page, a mistyped address.
 PATHS = ("/{lang}/", "/{lang}/help", "/{lang}/report", "/{lang}/report/status", "/{lang}/nix")
 

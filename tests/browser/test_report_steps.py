@@ -1,6 +1,7 @@
-"""The report form's steps in a real Chromium at 320 px, in German and English, with and
-without JavaScript: progress shown, answers kept going back, axe clean on every step, no
-sideways scrolling, and support asked for without a contact is said plainly before sending."""
+"""The report form's steps in a real Chromium at 320 px, in every language, with and without
+JavaScript: progress shown, answers kept going back, axe clean on every step, the receipt and
+the status page, no sideways scrolling, and support asked for without a contact is said plainly
+before sending."""
 
 from __future__ import annotations
 
@@ -23,14 +24,17 @@ from tests.browser.test_report_form import (
     send,
     shown_step,
 )
+from tests.pages import LANGUAGES, say
 
 pytestmark = pytest.mark.browser
 # The report form's server: a database and organisation keys (one for this module).
 intake_server = test_report_form.intake_server
 
-PROGRESS = {"de": "Schritt {} von {}", "en": "Step {} of {}"}
-SKIP = {"de": "Weiter ohne diese Angaben", "en": "Continue without these answers"}
-SUPPORT = {"de": "nur über die Statusseite", "en": "only get in touch with you through"}
+SUPPORT = (
+    "Sie möchten Unterstützung, haben aber keine Kontaktmöglichkeit angegeben. Dann kann sich das"
+    " Netzwerk nur über die Statusseite bei Ihnen melden: mit Ihrem Code unter „Meldung ansehen"
+    " (mit Code)“. Wenn Sie möchten, tragen Sie hier eine E-Mail-Adresse ein."
+)
 ANSWERS: dict[str, Value] = {**VALID_REPORT, "support_wished": "counselling_referral"}
 
 
@@ -50,7 +54,7 @@ def phone_problems(page: Page, where: str, *, javascript: bool) -> list[str]:
 
 
 @pytest.mark.parametrize("javascript", [False, True], ids=["no-js", "js"])
-@pytest.mark.parametrize("lang", ["de", "en"])
+@pytest.mark.parametrize("lang", LANGUAGES)
 def test_the_whole_journey_in_steps_on_a_phone(
     new_page: PageFactory, intake_server: str, lang: str, javascript: bool
 ) -> None:
@@ -62,7 +66,7 @@ def test_the_whole_journey_in_steps_on_a_phone(
         number = step.number
         assert shown_step(page) == number
         expect(page.locator("#step-progress-label")).to_contain_text(
-            PROGRESS[lang].format(number, len(STEPS))
+            say(lang, "Schritt %(number)s von %(count)s", number=number, count=len(STEPS))
         )
         progress = page.locator("progress")
         expect(progress).to_have_attribute("value", str(number))
@@ -83,15 +87,27 @@ def test_the_whole_journey_in_steps_on_a_phone(
         if step.final:
             break
         if number == optional.number:
-            expect(page.get_by_role("button", name=SKIP[lang], exact=True)).to_be_visible()
+            skip = say(lang, "Weiter ohne diese Angaben")
+            expect(page.get_by_role("button", name=skip, exact=True)).to_be_visible()
         next_step(page, lang)
 
     # Support asked for, no contact given: said where the contact is asked, before sending.
     notice = page.locator("#support-without-contact")
     expect(notice).to_be_visible()
-    expect(notice).to_contain_text(SUPPORT[lang])
+    expect(notice).to_contain_text(say(lang, SUPPORT))
     send(page, page.get_by_role("button", name=SUBMIT[lang], exact=True))
-    receipt_code(page)
+
+    # The receipt, and the status page opened with its code, in the same language.
+    code = receipt_code(page)
+    assert page.locator("#receipt-code").get_attribute("dir") == "ltr"
+    problems += phone_problems(page, f"/{lang}/report receipt", javascript=javascript)
+    page.locator("#kept").check()
+    send(page, page.get_by_role("button", name=say(lang, "Weiter"), exact=True))
+    open_path(page, intake_server, f"/{lang}/report/status")
+    page.locator("#code").fill(code)
+    send(page, page.get_by_role("button", name=say(lang, "Meldung öffnen"), exact=True))
+    expect(page.locator("#text")).to_be_visible()
+    problems += phone_problems(page, f"/{lang}/report/status", javascript=javascript)
     assert problems == [], "\n".join(problems)
 
 
@@ -106,7 +122,7 @@ def test_the_optional_step_is_skipped_without_javascript(
         next_step(page, "de")
     expect(page.locator(".step-optional")).to_contain_text("freiwillig")
     fill_step(page, "de", ANSWERS)  # the wish for support, then skipped after all
-    send(page, page.get_by_role("button", name=SKIP["de"], exact=True))
+    send(page, page.get_by_role("button", name=say("de", "Weiter ohne diese Angaben"), exact=True))
     assert shown_step(page) == optional.number + 1
     expect(page.locator("#support-without-contact")).to_have_count(0)  # the wish was skipped
     send(page, page.get_by_role("button", name=BACK["de"], exact=True))

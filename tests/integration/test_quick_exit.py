@@ -11,10 +11,10 @@ from flask.testing import FlaskClient
 from app import create_app
 from app.config import ConfigurationError
 from tests.conftest import AppFactory
-from tests.pages import LANGUAGES, page_paths
+from tests.pages import LANGUAGES, page_paths, say
 
 EXIT_LINK = re.compile(r'<a class="quick-exit" href="([^"]+)" rel="noreferrer" data-quick-exit>')
-LABELS = {"de": "Seite schnell verlassen", "en": "Leave this site quickly"}
+LABELS = {lang: say(lang, "Seite schnell verlassen") for lang in LANGUAGES}
 
 
 def public_paths() -> list[str]:
