@@ -7,7 +7,7 @@ from functools import cache
 from html.parser import HTMLParser
 from pathlib import Path
 
-from babel.support import Translations
+from babel.support import NullTranslations, Translations
 
 from app.config import DEFAULT_LANGUAGE
 from app.config import LANGUAGES as CONFIGURED
@@ -48,7 +48,7 @@ CLAIM_FACTS = {
 
 
 @cache
-def _catalog(lang: str) -> Translations:
+def _catalog(lang: str) -> NullTranslations:
     return Translations.load(str(Path(__file__).parents[1] / "app" / "translations"), [lang])
 
 

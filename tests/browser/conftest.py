@@ -25,6 +25,8 @@ from playwright.sync_api import (
     BrowserContext,
     Page,
     Playwright,
+    Request,
+    Route,
     ViewportSize,
     sync_playwright,
 )
@@ -157,3 +159,38 @@ def new_page(browser: Browser) -> Iterator[PageFactory]:
 def page(new_page: PageFactory) -> Page:
     """A page at desktop size in a fresh context."""
     return new_page()
+
+
+FONT_FILES = (".woff", ".woff2", ".ttf", ".otf", ".eot")
+
+
+def at_safest_level(page: Page) -> tuple[list[Request], list[str]]:
+    """Make ``page`` (opened with JavaScript off) behave as Tor Browser at "Safest": every SVG
+    image is refused. Returns the list every request of the page is recorded in (to check that
+    no font file is asked for) and the list of refused SVG addresses."""
+    requested: list[Request] = []
+    blocked: list[str] = []
+    page.on("request", lambda request: requested.append(request))
+
+    def no_svg(route: Route) -> None:
+        if route.request.url.split("?")[0].lower().endswith(".svg"):
+            blocked.append(route.request.url)
+            route.abort()
+            return
+        response = route.fetch()
+        if "image/svg+xml" in response.headers.get("content-type", ""):
+            blocked.append(route.request.url)
+            route.abort()
+            return
+        route.fulfill(response=response)
+
+    page.route("**/*", no_svg)
+    return requested, blocked
+
+
+def font_requests(requested: list[Request]) -> list[str]:
+    return [
+        request.url
+        for request in requested
+        if request.resource_type == "font" or request.url.split("?")[0].lower().endswith(FONT_FILES)
+    ]

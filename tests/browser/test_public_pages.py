@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 from typing import Any, Literal
@@ -11,12 +12,16 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import ConsoleMessage, Page, Request
 
 from tests.browser.conftest import DESKTOP, PHONE, SCRIPTLESS_PAGES, PageFactory
-from tests.pages import page_paths
+from tests.pages import LANGUAGES, page_paths
 
 pytestmark = pytest.mark.browser
 
 # Screenshots also go here so that a person can look at them after the run.
-SCREENSHOT_DIR = Path("/tmp/meldeportal-screenshots")
+# Pictures of the main pages in every language, for a person to look at (README, "Tests").
+SCREENSHOT_DIR = Path(
+    os.environ.get("MELDEPORTAL_SCREENSHOTS")
+    or Path(__file__).resolve().parents[2] / "build" / "screenshots"
+)
 
 # axe is injected with Page.evaluate, which goes through the DevTools protocol and is not subject
 # to the site's Content-Security-Policy (script-src 'self'), so no context needs bypass_csp.
@@ -218,12 +223,15 @@ def test_visiting_every_page_contacts_no_one_else_logs_no_error_and_leaves_no_tr
     assert page.context.storage_state()["origins"] == [], "pages left data in localStorage"
 
 
+@pytest.mark.parametrize("lang", LANGUAGES)
 def test_screenshots_for_a_person_to_look_at(
-    new_page: PageFactory, live_server: str, tmp_path: Path
+    new_page: PageFactory, live_server: str, tmp_path: Path, lang: str
 ) -> None:
     shots = {
-        "de-network-320.png": ("/de/network", PHONE),
-        "en-home-1280.png": ("/en/", DESKTOP),
+        f"{lang}-home-320.png": (f"/{lang}/", PHONE),
+        f"{lang}-home-1280.png": (f"/{lang}/", DESKTOP),
+        f"{lang}-help-320.png": (f"/{lang}/help", PHONE),
+        f"{lang}-network-1280.png": (f"/{lang}/network", DESKTOP),
     }
     for name, (path, viewport) in shots.items():
         page = new_page(viewport=viewport)

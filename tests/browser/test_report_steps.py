@@ -1,7 +1,7 @@
-"""The report form's steps in a real Chromium at 320 px, in every language, with and without
-JavaScript: progress shown, answers kept going back, axe clean on every step, the receipt and
-the status page, no sideways scrolling, and support asked for without a contact is said plainly
-before sending."""
+"""The report form's steps in a real Chromium at 320 px, in every language, with JavaScript and
+as Tor Browser at "Safest" (no JavaScript, no SVG, no downloadable font): progress shown,
+answers kept going back, axe clean on every step, the receipt and the status page, no sideways
+scrolling, and support asked for without a contact is said plainly before sending."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser import test_report_form
-from tests.browser.conftest import PHONE, PageFactory
+from tests.browser.conftest import PHONE, PageFactory, at_safest_level, font_requests
 from tests.browser.test_public_pages import OVERFLOWING_ELEMENTS_JS, axe_violations
 from tests.browser.test_report_form import (
     BACK,
@@ -21,6 +21,7 @@ from tests.browser.test_report_form import (
     next_step,
     open_path,
     receipt_code,
+    screenshot,
     send,
     shown_step,
 )
@@ -53,12 +54,15 @@ def phone_problems(page: Page, where: str, *, javascript: bool) -> list[str]:
     return problems
 
 
-@pytest.mark.parametrize("javascript", [False, True], ids=["no-js", "js"])
+@pytest.mark.parametrize("javascript", [False, True], ids=["safest", "js"])
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_the_whole_journey_in_steps_on_a_phone(
     new_page: PageFactory, intake_server: str, lang: str, javascript: bool
 ) -> None:
     page = new_page(viewport=PHONE, java_script_enabled=javascript)
+    # Without scripts also without SVG, as Tor Browser at "Safest" (test_statistics_phone.py
+    # shows the charts there).
+    requested, _blocked = at_safest_level(page) if not javascript else ([], [])
     open_path(page, intake_server, f"/{lang}/report")
     problems: list[str] = []
     optional = next(step for step in STEPS if step.optional)
@@ -74,6 +78,8 @@ def test_the_whole_journey_in_steps_on_a_phone(
         expect(page.locator(".step-list [aria-current=step]")).to_have_count(1)
         expect(page.locator(".step-time")).to_be_visible()  # the time it still takes
         problems += phone_problems(page, f"/{lang}/report step {number}", javascript=javascript)
+        if number == 1 and javascript:
+            screenshot(page, f"{lang}-report-320.png", full_page=True)
         fill_step(page, lang, ANSWERS)
         if number == 2:
             # Back and forth: the answers of both steps are still there.
@@ -101,6 +107,8 @@ def test_the_whole_journey_in_steps_on_a_phone(
     code = receipt_code(page)
     assert page.locator("#receipt-code").get_attribute("dir") == "ltr"
     problems += phone_problems(page, f"/{lang}/report receipt", javascript=javascript)
+    if javascript:
+        screenshot(page, f"{lang}-receipt-320.png", full_page=True)
     page.locator("#kept").check()
     send(page, page.get_by_role("button", name=say(lang, "Weiter"), exact=True))
     open_path(page, intake_server, f"/{lang}/report/status")
@@ -108,7 +116,10 @@ def test_the_whole_journey_in_steps_on_a_phone(
     send(page, page.get_by_role("button", name=say(lang, "Meldung öffnen"), exact=True))
     expect(page.locator("#text")).to_be_visible()
     problems += phone_problems(page, f"/{lang}/report/status", javascript=javascript)
+    if javascript:
+        screenshot(page, f"{lang}-status-320.png", full_page=True)
     assert problems == [], "\n".join(problems)
+    assert font_requests(requested) == []
 
 
 def test_the_optional_step_is_skipped_without_javascript(

@@ -22,6 +22,7 @@ from tests.browser.test_public_pages import (
     axe_violations,
 )
 from tests.integration.test_statistics import many
+from tests.pages import LANGUAGES
 from tests.staff import Staff, make_staff
 
 pytestmark = pytest.mark.browser
@@ -142,9 +143,13 @@ def test_screenshots_of_the_statistics(
     new_page: PageFactory, statistics_server: tuple[str, Staff]
 ) -> None:
     base_url, _researcher = statistics_server
-    for name, viewport in (("de-statistics-1280.png", DESKTOP), ("de-statistics-320.png", PHONE)):
-        page = new_page(viewport=viewport, java_script_enabled=False)
-        page.goto(base_url + "/de/statistics")
-        SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOT_DIR / name), full_page=True)
-        assert (SCREENSHOT_DIR / name).read_bytes().startswith(b"\x89PNG")
+    for lang in LANGUAGES:
+        for name, viewport in (
+            (f"{lang}-statistics-1280.png", DESKTOP),
+            (f"{lang}-statistics-320.png", PHONE),
+        ):
+            page = new_page(viewport=viewport, java_script_enabled=False)
+            page.goto(f"{base_url}/{lang}/statistics")
+            SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SCREENSHOT_DIR / name), full_page=True)
+            assert (SCREENSHOT_DIR / name).read_bytes().startswith(b"\x89PNG")

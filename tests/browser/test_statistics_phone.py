@@ -13,9 +13,9 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, Request, Route
+from playwright.sync_api import Page
 
-from tests.browser.conftest import DESKTOP, PHONE, PageFactory
+from tests.browser.conftest import DESKTOP, PHONE, PageFactory, at_safest_level, font_requests
 from tests.browser.test_statistics_pages import (  # noqa: F401  (a fixture, used by name)
     no_sideways_scrolling,
     statistics_server,
@@ -311,9 +311,6 @@ def relative(tiles: dict[str, dict[str, float]]) -> dict[str, tuple[float, float
     }
 
 
-FONT_FILES = (".woff", ".woff2", ".ttf", ".otf", ".eot")
-
-
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["320px", "1280px"])
 def test_the_charts_show_at_tor_browsers_safest_level(
     new_page: PageFactory,
@@ -324,23 +321,7 @@ def test_the_charts_show_at_tor_browsers_safest_level(
     and CSS, so they show as they do elsewhere. (axe needs scripts: test_statistics_pages.)"""
     base_url, _researcher = statistics_server
     page = new_page(viewport=viewport, java_script_enabled=False)
-    requested: list[Request] = []
-    blocked: list[str] = []
-    page.on("request", lambda request: requested.append(request))
-
-    def no_svg(route: Route) -> None:
-        if route.request.url.split("?")[0].lower().endswith(".svg"):
-            blocked.append(route.request.url)
-            route.abort()
-            return
-        response = route.fetch()
-        if "image/svg+xml" in response.headers.get("content-type", ""):
-            blocked.append(route.request.url)
-            route.abort()
-            return
-        route.fulfill(response=response)
-
-    page.route("**/*", no_svg)
+    requested, blocked = at_safest_level(page)
     response = page.goto(f"{base_url}/de/statistics")
     assert response is not None
     assert response.status == 200
@@ -360,11 +341,6 @@ def test_the_charts_show_at_tor_browsers_safest_level(
         assert (bar["length"] > 0) == (bar["value"] > 0), bar
     assert measured["problems"] == []
     check_lengths(measured["bars"])
-    fonts = [
-        request.url
-        for request in requested
-        if request.resource_type == "font" or request.url.split("?")[0].lower().endswith(FONT_FILES)
-    ]
-    assert fonts == []
+    assert font_requests(requested) == []
     # Nothing but the site's icon was an SVG.
     assert all(url.endswith("/static/favicon.svg") for url in blocked), blocked

@@ -30,12 +30,15 @@ DIRECTIONS = {language.code: language.direction for language in LANGUAGES}
 CODES = list(DIRECTIONS)
 
 # Text that reads left to right in every language: a receipt code, an address or path of this
-# site, an e-mail address, a phone number of two or more groups of digits.
+# site, an e-mail address, a phone number of two or more groups of digits, a range.
 LEFT_TO_RIGHT = re.compile(
     r"\b[0-9A-Z]{4}(?:-[0-9A-Z]{4}){2,}\b"
     r"|https?://\S+|(?<![\w/])/[a-z]{2}/[\w/-]*"
     r"|[\w.+-]+@[\w-]+\.[\w.]+"
     r"|\+?\d[\d/-]*(?: [\d/-]+)+\d"
+    # A range of numbers with a dash that is no minus: unisolated, "2025–2026" reads "2026–2025"
+    # (with a hyphen-minus, "2026-03" stays as written).
+    r"|\b\d+ ?[–—] ?\d+\b"
 )
 # Letters of the scripts written right to left (Hebrew, Arabic and its supplements).
 RIGHT_TO_LEFT = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]")
@@ -164,8 +167,10 @@ def test_the_check_finds_mixed_directions(html: str, lang: str, problem: str) ->
 
 def test_the_check_finds_left_to_right_text_not_isolated_on_a_right_to_left_page() -> None:
     check = DirectionCheck(page_direction="rtl")
-    check.feed("<p>رمزكم ABCD-EFGH-JKMN-PQRS، الهاتف +49 341 123456، /ar/report/status</p>")
-    assert len(check.problems) == 3
+    check.feed(
+        "<p>رمزكم ABCD-EFGH-JKMN-PQRS، الهاتف +49 341 123456، /ar/report/status، (0–9)</p>"
+    )
+    assert len(check.problems) == 4
     isolated = DirectionCheck(page_direction="rtl")
     isolated.feed(
         '<p>رمزكم <strong dir="ltr">ABCD-EFGH-JKMN-PQRS</strong>، الهاتف'
