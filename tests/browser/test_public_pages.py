@@ -54,10 +54,11 @@ OVERFLOWING_ELEMENTS_JS = """() => {
   const found = [];
   for (const el of document.body.querySelectorAll("*")) {
     const box = el.getBoundingClientRect();
-    if (box.width > 0 && box.right > limit + 0.5) {
+    if (box.width > 0 && (box.right > limit + 0.5 || box.left < -0.5)) {
       const cls = el.className && typeof el.className === "string"
         ? "." + el.className.trim().split(/\\s+/).join(".") : "";
-      found.push(`${el.tagName.toLowerCase()}${cls} right=${Math.round(box.right)}`);
+      const where = `left=${Math.round(box.left)} right=${Math.round(box.right)}`;
+      found.push(`${el.tagName.toLowerCase()}${cls} ${where}`);
     }
   }
   return found.slice(0, 10);
@@ -120,16 +121,26 @@ def test_page_passes_axe_on_desktop_and_fits_a_320px_screen(
     problems = [f"at {DESKTOP['width']}px: {line}" for line in axe_violations(page)]
 
     page.set_viewport_size(PHONE)
+    problems += sideways_scrolling(page, f"at {PHONE['width']}px")
+    problems += [f"at {PHONE['width']}px: {line}" for line in axe_violations(page)]
+    # The browser's text at 200 % (WCAG 1.4.4): every size in rem follows the root's.
+    page.evaluate("document.documentElement.style.fontSize = '200%'")
+    problems += sideways_scrolling(page, f"at {PHONE['width']}px with 200 % text")
+    assert problems == [], f"{path}:\n" + "\n".join(problems)
+
+
+def sideways_scrolling(page: Page, where: str) -> list[str]:
+    """A problem line if the page is wider than the window (to either side: right to left,
+    what sticks out on the left scrolls)."""
     scroll_width, inner_width = page.evaluate(
         "() => [document.documentElement.scrollWidth, window.innerWidth]"
     )
-    if scroll_width > inner_width:
-        problems.append(
-            f"at {inner_width}px: scrolls sideways, content is {scroll_width}px wide; "
-            f"too wide: {page.evaluate(OVERFLOWING_ELEMENTS_JS)}"
-        )
-    problems += [f"at {PHONE['width']}px: {line}" for line in axe_violations(page)]
-    assert problems == [], f"{path}:\n" + "\n".join(problems)
+    if scroll_width <= inner_width:
+        return []
+    return [
+        f"{where}: scrolls sideways, content is {scroll_width}px wide; "
+        f"too wide: {page.evaluate(OVERFLOWING_ELEMENTS_JS)}"
+    ]
 
 
 def test_skip_link_is_first_visible_on_focus_and_jumps_to_main(

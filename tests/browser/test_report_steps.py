@@ -10,7 +10,7 @@ from playwright.sync_api import Page, expect
 
 from tests.browser import test_report_form
 from tests.browser.conftest import PHONE, PageFactory, at_safest_level, font_requests
-from tests.browser.test_public_pages import OVERFLOWING_ELEMENTS_JS, axe_violations
+from tests.browser.test_public_pages import axe_violations, sideways_scrolling
 from tests.browser.test_report_form import (
     BACK,
     STEPS,
@@ -41,16 +41,13 @@ ANSWERS: dict[str, Value] = {**VALID_REPORT, "support_wished": "counselling_refe
 
 def phone_problems(page: Page, where: str, *, javascript: bool) -> list[str]:
     """axe at 320 px (where scripts run: without them Chromium never fires axe's timers, and
-    the call would never return) and no sideways scrolling; one line per problem."""
+    the call would never return) and no sideways scrolling, also with the browser's text at
+    200 %; one line per problem."""
     problems = [f"{where}: {line}" for line in axe_violations(page)] if javascript else []
-    scroll_width, inner_width = page.evaluate(
-        "() => [document.documentElement.scrollWidth, window.innerWidth]"
-    )
-    if scroll_width > inner_width:
-        problems.append(
-            f"{where}: scrolls sideways, {scroll_width}px wide: "
-            f"{page.evaluate(OVERFLOWING_ELEMENTS_JS)}"
-        )
+    problems += sideways_scrolling(page, where)
+    page.evaluate("document.documentElement.style.fontSize = '200%'")
+    problems += sideways_scrolling(page, f"{where} with 200 % text")
+    page.evaluate("document.documentElement.style.fontSize = ''")
     return problems
 
 

@@ -167,9 +167,7 @@ def test_the_check_finds_mixed_directions(html: str, lang: str, problem: str) ->
 
 def test_the_check_finds_left_to_right_text_not_isolated_on_a_right_to_left_page() -> None:
     check = DirectionCheck(page_direction="rtl")
-    check.feed(
-        "<p>رمزكم ABCD-EFGH-JKMN-PQRS، الهاتف +49 341 123456، /ar/report/status، (0–9)</p>"
-    )
+    check.feed("<p>رمزكم ABCD-EFGH-JKMN-PQRS، الهاتف +49 341 123456، /ar/report/status، (0–9)</p>")
     assert len(check.problems) == 4
     isolated = DirectionCheck(page_direction="rtl")
     isolated.feed(
