@@ -69,7 +69,7 @@ LAST_YEAR = dt.date.today().year - 1
 
 
 @pytest.mark.parametrize(
-    "path", ["/de/statistics", "/en/statistics", f"/de/statistics?year={LAST_YEAR}"]
+    "path", [f"/{lang}/statistics" for lang in LANGUAGES] + [f"/ar/statistics?year={LAST_YEAR}"]
 )
 def test_the_public_page_works_without_javascript_and_passes_axe(
     new_page: PageFactory, statistics_server: tuple[str, Staff], path: str

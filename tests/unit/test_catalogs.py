@@ -5,6 +5,7 @@ One catalog per configured language except German, the source language of the te
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ from app.config import DEFAULT_LANGUAGE, LANGUAGES
 PROJECT = Path(__file__).resolve().parents[2]
 TRANSLATIONS = PROJECT / "app" / "translations"
 CATALOG_LANGUAGES = [lang.code for lang in LANGUAGES if lang.code != DEFAULT_LANGUAGE]
+PLACEHOLDER = re.compile(r"%\((\w+)\)[sdf]")
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None}
 
 
@@ -71,3 +73,25 @@ def test_compiled_catalog_matches_the_po_file(lang: str) -> None:
     with (TRANSLATIONS / lang / "LC_MESSAGES" / "messages.mo").open("rb") as handle:
         compiled = dict(_key_and_text(m) for m in read_mo(handle) if m.id)
     assert compiled == catalog_of(lang), "run `pybabel compile -d app/translations`"
+
+
+@pytest.mark.parametrize("lang", CATALOG_LANGUAGES)
+def test_every_translation_keeps_the_placeholders_of_its_text(lang: str) -> None:
+    """A translation that drops, renames or adds a ``%(name)s`` would fail as the page renders."""
+    with (TRANSLATIONS / lang / "LC_MESSAGES" / "messages.po").open("rb") as handle:
+        catalog = read_po(handle)
+    problems = [
+        f"{message.id!r}: {error}" for message, errors in catalog.check() for error in errors
+    ]
+    for message in catalog:
+        if not message.id or not message.python_format:
+            continue
+        ids = message.id if isinstance(message.id, tuple | list) else (message.id,)
+        strings = message.string if isinstance(message.string, tuple | list) else (message.string,)
+        wanted = set(PLACEHOLDER.findall(ids[-1]))
+        for text in strings:
+            found = set(PLACEHOLDER.findall(str(text)))
+            # A plural form may leave out the count ("one minute"), never add or rename one.
+            if found - wanted or (len(strings) == 1 and found != wanted):
+                problems.append(f"{ids[0]!r} -> {text!r}: {sorted(found)} != {sorted(wanted)}")
+    assert problems == []
