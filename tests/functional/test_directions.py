@@ -116,8 +116,8 @@ def direction_problems(html: str, lang: str) -> list[str]:
 
 
 def every_page(client: FlaskClient, lang: str) -> dict[str, str]:
-    """Every public page a person meets, by a name: content pages, each form step, the receipt
-    and the opened status page."""
+    """Every public page a person meets, by a name: content pages, a missing page, each form
+    step, the receipt, the status page after a wrong code and opened."""
     pages: dict[str, str] = {}
     for path in [path for path in page_paths() if path.startswith(f"/{lang}/")] + [
         f"/{lang}/statistics",
@@ -126,12 +126,18 @@ def every_page(client: FlaskClient, lang: str) -> dict[str, str]:
         response = client.get(path)
         assert response.status_code == 200, path
         pages[path] = response.get_data(as_text=True)
+    missing = client.get(f"/{lang}/no-such-page")
+    assert missing.status_code == 404
+    pages["not found"] = missing.get_data(as_text=True)
     for step in steps_of(current_codebook()):
         shown, _ = walk_to_step(client, report_form_data(), step.number, lang)
         pages[f"step {step.number}"] = shown.get_data(as_text=True)
     receipt = post_report(client, report_form_data(), lang)
     pages["receipt"] = receipt.get_data(as_text=True)
     csrf = hidden_value(pages[f"/{lang}/report/status"], "csrf_token")
+    wrong = client.post(f"/{lang}/report/status", data={"csrf_token": csrf, "code": "ABCD-EFGH"})
+    assert wrong.status_code in {400, 404, 422}
+    pages["wrong code"] = wrong.get_data(as_text=True)
     opened = client.post(
         f"/{lang}/report/status",
         data={"csrf_token": csrf, "code": receipt_code(receipt)},
