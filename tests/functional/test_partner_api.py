@@ -26,6 +26,7 @@ from app.api.openapi import build_openapi, openapi_json, report_schema
 from app.api.tokens import create_token
 from app.api.views import MAX_BODY_BYTES
 from app.codebook import Answer, Codebook, Condition, Question, Section, Text, current_codebook
+from app.config import LANGUAGES
 from app.crypto import keyring
 from app.crypto.reports import open_report
 from app.extensions import db
@@ -550,7 +551,10 @@ VALIDATED = {
     "uniqueItems", "minItems", "minLength", "maxLength", "pattern", "format", "allOf", "if",
     "then", "contains", "not", "propertyNames", "anyOf", "minimum",
 }  # fmt: skip
-ANNOTATIONS = {"title", "description", "default", "x-codebook-kind", "x-label-de"}
+# A question's title is in English; every other configured language is an x-label-<code>.
+ANNOTATIONS = {"title", "description", "default", "x-codebook-kind"} | {
+    f"x-label-{language.code}" for language in LANGUAGES
+}
 TYPES: dict[str, type | tuple[type, ...]] = {
     "object": dict, "array": list, "string": str, "boolean": bool, "integer": int,
     "null": type(None),
