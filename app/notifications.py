@@ -18,6 +18,7 @@ import secrets
 import smtplib
 import ssl
 from dataclasses import dataclass
+from email import policy
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
 from typing import Any
@@ -45,6 +46,10 @@ class Notice:
     action: Any  # followed by the queue link, or a full stop
 
 
+# Headers are not folded below the limit of a line (RFC 5322: 998). Python's folding at 78
+# splits a non-ASCII run into one encoded word per word, and a reader drops the space between
+# adjacent encoded words (RFC 2047): the Arabic subject "بلاغ جديد" arrived as "بلاغجديد".
+HEADER_POLICY = policy.default.clone(max_line_length=998)
 NOTICES = {
     NEW_REPORT: Notice(
         _l("neue Meldung"),
@@ -155,7 +160,8 @@ def compose(kind: str, recipient: str, config: dict[str, Any]) -> EmailMessage:
     # Random, unlike email.utils.make_msgid, which puts the time and the host name in it.
     message["Message-ID"] = f"<{secrets.token_hex(16)}@{domain}>"
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no out-of-office replies
-    message.set_content(body, cte="quoted-printable")
+    message.set_content(body, cte="quoted-printable")  # lines of 76 at most (RFC 2045)
+    message.policy = HEADER_POLICY  # only the headers are written out with it
     return message
 
 

@@ -31,6 +31,7 @@ from tests.functional.conftest import (
     receipt_code,
     walk_to_last_step,
 )
+from tests.pages import LANGUAGES, say
 from tests.smtp import (
     HOST,
     ReceivedMail,
@@ -50,8 +51,9 @@ STAFF = [
     ("ehemals@example.org", MODERATOR, True, False),
     ("forschung@example.org", RESEARCHER, True, True),
 ]
-NEW_SUBJECT = "Meldeportal: neue Meldung / new report"
-ANSWER_SUBJECT = "Meldeportal: Antwort / reporter answered"
+# One subject in every configured language, as the receiving mail program shows it.
+NEW_SUBJECT = "Meldeportal: " + " / ".join(say(lang, "neue Meldung") for lang in LANGUAGES)
+ANSWER_SUBJECT = "Meldeportal: " + " / ".join(say(lang, "Antwort") for lang in LANGUAGES)
 # Every header a notice may carry: none can hold anything about a report.
 ALLOWED_HEADERS = {
     "subject", "from", "to", "date", "message-id", "auto-submitted", "content-type",
