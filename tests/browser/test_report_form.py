@@ -23,11 +23,11 @@ from app.extensions import db
 from app.intake.steps import steps_of
 from tests.browser.conftest import DESKTOP, PHONE, PageFactory, keyed_app, serving
 from tests.browser.test_public_pages import (
-    OVERFLOWING_ELEMENTS_JS,
     SCREENSHOT_DIR,
     axe_violations,
     has_visible_focus_indicator,
     is_in_viewport,
+    sideways_scrolling,
 )
 from tests.pages import LANGUAGES, say
 
@@ -202,14 +202,7 @@ def audit(page: Page, where: str) -> list[str]:
     page.set_viewport_size(DESKTOP)
     problems = [f"{where} at {DESKTOP['width']}px: {line}" for line in axe_violations(page)]
     page.set_viewport_size(PHONE)
-    scroll_width, inner_width = page.evaluate(
-        "() => [document.documentElement.scrollWidth, window.innerWidth]"
-    )
-    if scroll_width > inner_width:
-        problems.append(
-            f"{where} at {inner_width}px: scrolls sideways, content is {scroll_width}px wide; "
-            f"too wide: {page.evaluate(OVERFLOWING_ELEMENTS_JS)}"
-        )
+    problems += sideways_scrolling(page, f"{where} at {PHONE['width']}px")
     problems += [f"{where} at {PHONE['width']}px: {line}" for line in axe_violations(page)]
     page.set_viewport_size(DESKTOP)
     return problems

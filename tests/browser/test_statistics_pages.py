@@ -9,7 +9,6 @@ from pathlib import Path
 
 import flask_migrate
 import pytest
-from playwright.sync_api import Page
 
 from app import create_app
 from app.demo import generate_demo_incidents
@@ -17,9 +16,9 @@ from app.extensions import db
 from app.models.user import RESEARCHER
 from tests.browser.conftest import DESKTOP, PHONE, PageFactory, serving
 from tests.browser.test_public_pages import (
-    OVERFLOWING_ELEMENTS_JS,
     SCREENSHOT_DIR,
     axe_violations,
+    sideways_scrolling,
 )
 from tests.integration.test_statistics import many
 from tests.pages import LANGUAGES
@@ -57,13 +56,6 @@ def statistics_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tupl
         yield base_url, researcher
 
 
-def no_sideways_scrolling(page: Page) -> list[str]:
-    width, inner = page.evaluate("() => [document.documentElement.scrollWidth, innerWidth]")
-    if width <= inner:
-        return []
-    return [f"scrolls sideways at {inner}px: {page.evaluate(OVERFLOWING_ELEMENTS_JS)}"]
-
-
 # Last year always has demo data; a year without published numbers would answer 404.
 LAST_YEAR = dt.date.today().year - 1
 
@@ -97,7 +89,7 @@ def test_the_public_page_works_without_javascript_and_passes_axe(
     assert page.locator("script:not([src$='/js/quick-exit.js'])").count() == 0
     problems = [f"desktop: {line}" for line in axe_violations(page)]
     page.set_viewport_size(PHONE)
-    problems += no_sideways_scrolling(page)
+    problems += sideways_scrolling(page, "phone")
     problems += [f"phone: {line}" for line in axe_violations(page)]
     assert problems == []
 
@@ -129,7 +121,7 @@ def test_a_researcher_builds_a_table_and_it_passes_axe(
     assert all(text.isdigit() and not 0 < int(text) < 5 for text in numbers), numbers
     problems = [f"desktop: {line}" for line in axe_violations(page)]
     page.set_viewport_size(PHONE)
-    problems += no_sideways_scrolling(page)
+    problems += sideways_scrolling(page, "phone")
     problems += [f"phone: {line}" for line in axe_violations(page)]
     assert problems == []
     with page.expect_download() as download:

@@ -16,8 +16,8 @@ import pytest
 from playwright.sync_api import Page
 
 from tests.browser.conftest import DESKTOP, PHONE, PageFactory, at_safest_level, font_requests
+from tests.browser.test_public_pages import sideways_scrolling
 from tests.browser.test_statistics_pages import (  # noqa: F401  (a fixture, used by name)
-    no_sideways_scrolling,
     statistics_server,
 )
 from tests.integration.test_statistics_page import nice_scale
@@ -193,7 +193,7 @@ def test_every_chart_text_is_readable_and_in_its_place(
     assert measured["problems"] == []
     assert measured["smallest"] >= 12
     check_lengths(measured["bars"])
-    assert no_sideways_scrolling(page) == []
+    assert sideways_scrolling(page, page.url) == []
 
 
 def layout(measured: dict[str, Any], chart: str) -> str:
@@ -276,7 +276,7 @@ def test_right_to_left_the_bars_grow_from_the_right_and_the_map_stays(
 
     assert rtl["problems"] == []
     check_lengths(rtl["bars"])
-    assert no_sideways_scrolling(page) == []
+    assert sideways_scrolling(page, page.url) == []
     for before, after in zip(ltr["bars"], rtl["bars"], strict=True):
         bar, content = after["bar"], after["content"]
         if after["columns"]:  # columns rise from the axis and run from right to left
