@@ -13,6 +13,7 @@ from app.config import DEFAULT_LANGUAGE
 from app.config import LANGUAGES as CONFIGURED
 
 LANGUAGES = tuple(language.code for language in CONFIGURED)
+DIRECTIONS = {language.code: language.direction for language in CONFIGURED}
 PAGES = ("", "network", "help", "about-reports", "privacy", "imprint", "accessibility")
 # Pages that exist in one language only: Leichte Sprache is a form of German.
 GERMAN_ONLY_PAGES = ("leichte-sprache",)

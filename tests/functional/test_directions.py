@@ -20,13 +20,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from app.codebook import current_codebook
-from app.config import LANGUAGES
 from app.intake.steps import steps_of
 from tests.factories import report_form_data
 from tests.functional.conftest import hidden_value, post_report, receipt_code, walk_to_step
-from tests.pages import page_paths
+from tests.pages import DIRECTIONS, page_paths
 
-DIRECTIONS = {language.code: language.direction for language in LANGUAGES}
 CODES = list(DIRECTIONS)
 
 # Text that reads left to right in every language: a receipt code, an address or path of this

@@ -7,11 +7,11 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from app.config import LANGUAGES as CONFIGURED
 from app.config import BaseConfig
 from tests.conftest import AppFactory
 from tests.pages import (
     CLAIM_FACTS,
+    DIRECTIONS,
     LANGUAGES,
     NETWORK_NAMES,
     is_on_site,
@@ -21,7 +21,6 @@ from tests.pages import (
 )
 
 QUICK_EXIT = BaseConfig.QUICK_EXIT_URL
-DIRECTIONS = {language.code: language.direction for language in CONFIGURED}
 
 
 @pytest.mark.parametrize("path", page_paths())
