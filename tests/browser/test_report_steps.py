@@ -10,7 +10,7 @@ from playwright.sync_api import Page, expect
 
 from tests.browser import test_report_form
 from tests.browser.conftest import PHONE, PageFactory, at_safest_level, font_requests
-from tests.browser.test_public_pages import axe_violations, sideways_scrolling
+from tests.browser.test_public_pages import axe_violations, larger_text, sideways_scrolling
 from tests.browser.test_report_form import (
     BACK,
     STEPS,
@@ -45,7 +45,7 @@ def phone_problems(page: Page, where: str, *, javascript: bool) -> list[str]:
     200 %; one line per problem."""
     problems = [f"{where}: {line}" for line in axe_violations(page)] if javascript else []
     problems += sideways_scrolling(page, where)
-    page.evaluate("document.documentElement.style.fontSize = '200%'")
+    larger_text(page)
     problems += sideways_scrolling(page, f"{where} with 200 % text")
     page.evaluate("document.documentElement.style.fontSize = ''")
     return problems

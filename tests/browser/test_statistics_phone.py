@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import Page
 
 from tests.browser.conftest import DESKTOP, PHONE, PageFactory, at_safest_level, font_requests
-from tests.browser.test_public_pages import sideways_scrolling
+from tests.browser.test_public_pages import larger_text, sideways_scrolling
 from tests.browser.test_statistics_pages import (  # noqa: F401  (a fixture, used by name)
     statistics_server,
 )
@@ -136,12 +136,6 @@ SUBPIXEL = 1.0
 def measure(page: Page) -> dict[str, Any]:
     measured: dict[str, Any] = page.evaluate(MEASURE_CHARTS_JS)
     return measured
-
-
-def larger_text(page: Page) -> None:
-    """The browser's text at 200 %: the root font size, which every size in rem follows. (A
-    style attribute set through the CSSOM; the CSP only stops inline style in the markup.)"""
-    page.evaluate("document.documentElement.style.fontSize = '200%'")
 
 
 def check_lengths(bars: list[dict[str, Any]]) -> float:
